@@ -1,0 +1,8 @@
+/* The subcommands of `tm`. Each returns the process exit status. */
+#ifndef TM_COMMANDS_H
+#define TM_COMMANDS_H
+
+int tm_cmd_decode(int argc, char **argv);
+int tm_cmd_plugins(int argc, char **argv);
+
+#endif
