@@ -125,7 +125,7 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* Checks one dissector against the ABI and the registry; NULL if fine. */
+/* Checks one dissector against the ABI and the registry: 0 if fine. */
 static int check_dissector(const struct tm_registry *r,
     const struct tm_dissector *d, struct tm_module *m, int override,
     const struct tm_dissector *const *batch, size_t n_batch)
@@ -327,7 +327,7 @@ int tm_registry_bind(struct tm_registry *r, const char *dissector,
 	if (t < 0) {
 		snprintf(err, errlen, "unknown table '%s' (tables: linktype, "
 		    "ethertype, ip.proto, udp.port, tcp.port, sctp.port, "
-		    "ppp.proto, gre.proto, l2tp.pw_type)", table);
+		    "ppp.proto, gre.proto)", table);
 		return -1;
 	}
 	errno = 0;

@@ -41,13 +41,12 @@ enum tm_table {
 	TM_TABLE_SCTP_PORT,	/* SCTP port */
 	TM_TABLE_PPP_PROTO,	/* PPP protocol field */
 	TM_TABLE_GRE_PROTO,	/* GRE protocol type; falls back to ethertype */
-	TM_TABLE_L2TP_PW,	/* L2TPv3 pseudowire type (RFC 3931 / IANA) */
 	TM_TABLE_COUNT
 };
 
 /* Table names as users and `tm plugins` spell them, indexed by enum tm_table. */
 #define TM_TABLE_NAMES { "linktype", "ethertype", "ip.proto", "udp.port", \
-	"tcp.port", "sctp.port", "ppp.proto", "gre.proto", "l2tp.pw_type" }
+	"tcp.port", "sctp.port", "ppp.proto", "gre.proto" }
 
 struct tm_binding {
 	uint16_t table;		/* enum tm_table */
@@ -360,8 +359,9 @@ static inline void tm_addr_set6(struct tm_addr *a, const uint8_t v6[16])
 }
 
 /* A new network layer: its addresses become the innermost endpoints, and the
- * first one seen is also the outermost IP layer. Ports, SPI, protocol and
- * ICMP fields of an outer layer are forgotten. */
+ * first one seen is also the outermost IP layer. Ports, protocol and ICMP
+ * fields of an outer layer are forgotten; an SPI is kept (an AH in tunnel
+ * mode names the security association of the packet inside it). */
 static inline void tm_set_l3(struct tm_packet *pkt, enum tm_l3 l3,
     const struct tm_addr *src, const struct tm_addr *dst)
 {
@@ -380,10 +380,9 @@ static inline void tm_set_l3(struct tm_packet *pkt, enum tm_l3 l3,
 	}
 	pkt->proto = 0;
 	pkt->sport = pkt->dport = 0;
-	pkt->spi = 0;
 	pkt->icmp_type = pkt->icmp_code = 0;
 	pkt->icmp_id = 0;
-	pkt->flags &= ~(TM_PF_HAS_PORTS | TM_PF_HAS_SPI | TM_PF_HAS_ICMP |
+	pkt->flags &= ~(TM_PF_HAS_PORTS | TM_PF_HAS_ICMP |
 	    TM_PF_HAS_ICMPID | TM_PF_HAS_PROTO | TM_PF_FRAGMENT |
 	    TM_PF_LATER_FRAG);
 }
@@ -483,11 +482,12 @@ static inline enum tm_verdict tm_next2(struct tm_next *n, enum tm_table table,
 	return TM_NEXT;
 }
 
-/* Hand on an ethertype, recording it as the innermost ethertype. */
+/* Hand on an ethertype. (The loop records every value looked up in the
+ * ethertype table as the packet's innermost ethertype.) */
 static inline enum tm_verdict tm_next_ethertype(struct tm_packet *pkt,
     struct tm_next *n, uint16_t ethertype)
 {
-	pkt->ethertype = ethertype;
+	(void)pkt;
 	return tm_next(n, TM_TABLE_ETHERTYPE, ethertype);
 }
 
