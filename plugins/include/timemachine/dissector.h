@@ -117,6 +117,10 @@ struct tm_tunnel {
 #define TM_PF_HAS_ICMPID 0x0080u /* icmp_id valid (echo and similar) */
 #define TM_PF_HAS_PROTO	0x0100u	/* proto is valid */
 #define TM_PF_DEPTH	0x0200u	/* decoding stopped: depth limit */
+#define TM_PF_NESTED_L3	0x0400u	/* a network layer inside another one */
+#define TM_PF_OUTER_PORTS 0x0800u /* outer_sport/outer_dport are valid */
+#define TM_PF_OUTER_PROTO 0x1000u /* outer_proto is valid */
+#define TM_PF_HAS_PAYLOAD 0x2000u /* payload_off/payload_len are valid */
 
 struct tm_layer {
 	uint16_t dissector;	/* registry index of the dissector */
@@ -136,9 +140,12 @@ struct tm_packet {
 
 	/* innermost network layer */
 	uint8_t l3;		/* enum tm_l3 */
+	uint8_t l3_layer;	/* its index in layers[] */
 	uint16_t ethertype;	/* innermost ethertype handed to a dissector */
 	struct tm_addr src, dst; /* innermost endpoints, this packet's direction */
 	struct tm_addr outer_src, outer_dst; /* outermost IP layer */
+	uint8_t outer_proto;	/* ... its transport protocol */
+	uint16_t outer_sport, outer_dport; /* ... and ports */
 
 	/* innermost transport */
 	uint8_t proto;
@@ -146,6 +153,8 @@ struct tm_packet {
 	uint32_t spi;
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
+	uint32_t payload_off;	/* innermost transport payload: frame offset */
+	uint32_t payload_len;	/* ... and length on the wire */
 
 	uint32_t flags;		/* TM_PF_* */
 
@@ -366,6 +375,9 @@ static inline void tm_set_l3(struct tm_packet *pkt, enum tm_l3 l3,
     const struct tm_addr *src, const struct tm_addr *dst)
 {
 	pkt->l3 = (uint8_t)l3;
+	pkt->l3_layer = (uint8_t)(pkt->n_layers ? pkt->n_layers - 1 : 0);
+	if (pkt->outer_src.family != 0)
+		pkt->flags |= TM_PF_NESTED_L3;
 	if (src && dst) {
 		pkt->src = *src;
 		pkt->dst = *dst;
@@ -384,13 +396,20 @@ static inline void tm_set_l3(struct tm_packet *pkt, enum tm_l3 l3,
 	pkt->icmp_id = 0;
 	pkt->flags &= ~(TM_PF_HAS_PORTS | TM_PF_HAS_ICMP |
 	    TM_PF_HAS_ICMPID | TM_PF_HAS_PROTO | TM_PF_FRAGMENT |
-	    TM_PF_LATER_FRAG);
+	    TM_PF_LATER_FRAG | TM_PF_HAS_PAYLOAD);
 }
 
+/* The transport protocol (the last next-header value along the innermost
+ * IP header and its extension headers, AH included). While no network layer
+ * is nested in another, it is also the outermost IP layer's protocol. */
 static inline void tm_set_proto(struct tm_packet *pkt, uint8_t proto)
 {
 	pkt->proto = proto;
 	pkt->flags |= TM_PF_HAS_PROTO;
+	if (!(pkt->flags & TM_PF_NESTED_L3)) {
+		pkt->outer_proto = proto;
+		pkt->flags |= TM_PF_OUTER_PROTO;
+	}
 }
 
 static inline void tm_set_ports(struct tm_packet *pkt, uint16_t sport,
@@ -399,6 +418,11 @@ static inline void tm_set_ports(struct tm_packet *pkt, uint16_t sport,
 	pkt->sport = sport;
 	pkt->dport = dport;
 	pkt->flags |= TM_PF_HAS_PORTS;
+	if (!(pkt->flags & TM_PF_NESTED_L3)) {
+		pkt->outer_sport = sport;
+		pkt->outer_dport = dport;
+		pkt->flags |= TM_PF_OUTER_PORTS;
+	}
 }
 
 static inline void tm_set_spi(struct tm_packet *pkt, uint32_t spi)
@@ -419,6 +443,17 @@ static inline void tm_set_icmp_id(struct tm_packet *pkt, uint16_t id)
 {
 	pkt->icmp_id = id;
 	pkt->flags |= TM_PF_HAS_ICMPID;
+}
+
+/* The innermost transport's payload starts at the cursor (TCP, UDP, SCTP,
+ * ICMP call this after their header): used to give application
+ * classification only packets that carry payload. */
+static inline void tm_set_payload(struct tm_packet *pkt,
+    const struct tm_cursor *c)
+{
+	pkt->payload_off = (uint32_t)(c->p - pkt->data);
+	pkt->payload_len = c->wire;
+	pkt->flags |= TM_PF_HAS_PAYLOAD;
 }
 
 /* Returns 0, or -1 when TM_MAX_VLANS tags are already recorded. */
