@@ -9,6 +9,7 @@
 # stack (types, outer endpoints, GRE key / L2TP tunnel:session / VXLAN VNI),
 # no events; one key hash per connection, opposite dir per direction, and
 # distinct key hashes for distinct connections (the tunnel "twins").
+# Then the same for the bundled tests/fixtures/sample.pcap and its truth.
 #
 # Env: TM (the tm binary), TM_SRC (the source tree; the shared data is
 # $TM_SRC/../shared). Optional: GENTRACE_SEEDS ("1 2 3"), GENTRACE_CONNS (800),
@@ -65,6 +66,25 @@ for mix in $MIXES; do
 		fi
 	done
 done
+
+# the bundled sample (tests/fixtures/README.md) against its own truth
+FIX="$TM_SRC/tests/fixtures"
+if [ -r "$FIX/sample.pcap" ]; then
+	label="tests/fixtures/sample.pcap"
+	runs=$((runs + 1))
+	"$TM" decode --json -r "$FIX/sample.pcap" >"$TMPD/sample.jsonl" 2>"$TMPD/sample.err"
+	rc=$?
+	if [ "$rc" -ne 0 ] || [ -s "$TMPD/sample.err" ]; then
+		echo "$label: tm decode exited $rc, stderr:"
+		head -5 "$TMPD/sample.err"
+		failed+=("$label (tm exit $rc)")
+	fi
+	if ! python3 "$CHECK" --truth "$FIX/sample.truth.tsv" \
+	    --packet-truth "$FIX/sample.packets.tsv" --decoded "$TMPD/sample.jsonl" \
+	    --label "$label"; then
+		failed+=("$label")
+	fi
+fi
 
 echo
 if [ "${#failed[@]}" -eq 0 ]; then
