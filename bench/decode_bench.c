@@ -1,7 +1,7 @@
 /*
  * Decode benchmark: how many packets per second one core decodes and keys.
  *
- *   decode_bench [-n ROUNDS] [-c CPU] [-P DIST] [--no-tcpdump]
+ *   decode_bench [-n ROUNDS] [-c CPU] [-P DIST] [--no-cold] [--no-tcpdump]
  *                [--plugin-dir DIR]... FILE
  *
  * Loads every packet of FILE into memory first, then runs ROUNDS rounds of
@@ -12,9 +12,9 @@
  * Two series: "from memory" walks the in-memory trace as it is, so the
  * headers of every packet are a cache miss (a trace of 400 MB does not fit
  * any cache); "prefetched" asks for the headers of the packet DIST ahead
- * (default 8; -P 0: no such series), which is closer to a capture loop,
- * where a packet was just written by the NIC or copied by libpcap and its
- * headers are in cache. The difference is the memory stall, not decoding.
+ * (default 8; -P 0: no such series; --no-cold: only this one), which is
+ * closer to a capture loop, where a packet was just written by the NIC or
+ * copied by libpcap and its headers are in cache. The difference is the memory stall, not decoding.
  *
  * For scale it also times `tcpdump -r FILE -w /dev/null` (reading and
  * writing every record, no decoding) in the same run.
@@ -222,7 +222,7 @@ static int series(const struct tm_registry *reg, const struct trace *t,
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: decode_bench [-n ROUNDS] [-c CPU] [-P DIST] "
-	    "[--no-tcpdump] [--plugin-dir DIR]... FILE\n");
+	    "[--no-cold] [--no-tcpdump] [--plugin-dir DIR]... FILE\n");
 }
 
 int main(int argc, char **argv)
@@ -230,6 +230,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "plugin-dir", required_argument, NULL, 'p' },
 		{ "no-tcpdump", no_argument, NULL, 'T' },
+		{ "no-cold", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -238,7 +239,7 @@ int main(int argc, char **argv)
 	struct tm_registry *reg;
 	struct tm_packet *pkt;
 	struct trace t;
-	int rounds = 7, cpu = 0, tcpdump = 1, prefetch = 8, opt;
+	int rounds = 7, cpu = 0, tcpdump = 1, prefetch = 8, cold = 1, opt;
 	double *secs, load_s, td_best = -1;
 	uint64_t sum0 = 0;
 	size_t events = 0, layers = 0, tunnels = 0, bytes = 0;
@@ -250,6 +251,7 @@ int main(int argc, char **argv)
 		case 'n': rounds = atoi(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'T': tcpdump = 0; break;
+		case 'C': cold = 0; break;
 		case 'p':
 			if (o.n_dirs >= 16) {
 				fprintf(stderr, "decode_bench: too many "
@@ -316,7 +318,7 @@ int main(int argc, char **argv)
 	    (double)t.n, (double)bytes / (double)t.n);
 
 	round_once(reg, &t, pkt, &sum0, 0);	/* warm-up */
-	if (series(reg, &t, pkt, rounds, 0, sum0, secs, "from memory"))
+	if (cold && series(reg, &t, pkt, rounds, 0, sum0, secs, "from memory"))
 		return 1;
 	if (prefetch && series(reg, &t, pkt, rounds, (size_t)prefetch, sum0,
 	    secs, "next packets prefetched"))
