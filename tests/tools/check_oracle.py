@@ -57,6 +57,8 @@ def norm(field, v):
 
 
 def enc(v):
+    if v == "*":
+        return "*"
     return json.dumps(v, separators=(",", ":"))
 
 
