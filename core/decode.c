@@ -75,6 +75,7 @@ void tm_decode(const struct tm_registry *r, struct tm_packet *pkt,
 	c.end = data + caplen;
 	c.wire = pkt->len;
 	c.err = 0;
+	c.partial = 0;
 
 	for (;;) {
 		const struct tm_dissector_slot *s;

@@ -80,6 +80,9 @@ static struct tm_module *new_module(struct tm_registry *r, const char *file,
 }
 
 static void set_reason(struct tm_module *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void set_reason(struct tm_module *m, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;

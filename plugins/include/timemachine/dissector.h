@@ -121,6 +121,17 @@ struct tm_tunnel {
 #define TM_PF_OUTER_PORTS 0x0800u /* outer_sport/outer_dport are valid */
 #define TM_PF_OUTER_PROTO 0x1000u /* outer_proto is valid */
 #define TM_PF_HAS_PAYLOAD 0x2000u /* payload_off/payload_len are valid */
+/* Connection-oriented transports (TCP, SCTP...) say how a packet changes
+ * its connection's state, without the core knowing the protocol: the
+ * connection table closes on them, and the cutoff keeps such control
+ * packets so connection boundaries stay visible. See tm_set_conn_flags(). */
+#define TM_PF_STREAM	 0x4000u /* a transport whose connections open and close */
+#define TM_PF_CONN_OPEN	 0x8000u /* opens a connection (TCP SYN without ACK) */
+#define TM_PF_CONN_ACCEPT 0x10000u /* accepts an opening (TCP SYN+ACK) */
+#define TM_PF_CONN_CLOSE 0x20000u /* closes its sender's direction (TCP FIN) */
+#define TM_PF_CONN_ABORT 0x40000u /* aborts the connection (TCP RST) */
+#define TM_PF_CONN_CONTROL (TM_PF_CONN_OPEN | TM_PF_CONN_ACCEPT | \
+	TM_PF_CONN_CLOSE | TM_PF_CONN_ABORT)
 
 struct tm_layer {
 	uint16_t dissector;	/* registry index of the dissector */
@@ -196,6 +207,8 @@ struct tm_cursor {
 	const uint8_t *start;	/* start of this layer */
 	uint32_t wire;		/* bytes from p to the window's end on the wire */
 	uint8_t err;		/* verdict of the last failed read */
+	uint8_t partial;	/* the window is a first fragment: length fields
+				 * may reach beyond it (see tm_mark_partial) */
 };
 
 struct tm_next {
@@ -396,7 +409,8 @@ static inline void tm_set_l3(struct tm_packet *pkt, enum tm_l3 l3,
 	pkt->icmp_id = 0;
 	pkt->flags &= ~(TM_PF_HAS_PORTS | TM_PF_HAS_ICMP |
 	    TM_PF_HAS_ICMPID | TM_PF_HAS_PROTO | TM_PF_FRAGMENT |
-	    TM_PF_LATER_FRAG | TM_PF_HAS_PAYLOAD);
+	    TM_PF_LATER_FRAG | TM_PF_HAS_PAYLOAD | TM_PF_STREAM |
+	    TM_PF_CONN_CONTROL);
 }
 
 /* The transport protocol (the last next-header value along the innermost
@@ -454,6 +468,13 @@ static inline void tm_set_payload(struct tm_packet *pkt,
 	pkt->payload_off = (uint32_t)(c->p - pkt->data);
 	pkt->payload_len = c->wire;
 	pkt->flags |= TM_PF_HAS_PAYLOAD;
+}
+
+/* A connection-oriented transport marks its packets: TM_PF_STREAM, plus
+ * any of TM_PF_CONN_OPEN / _ACCEPT / _CLOSE / _ABORT this packet carries. */
+static inline void tm_set_conn_flags(struct tm_packet *pkt, uint32_t f)
+{
+	pkt->flags |= TM_PF_STREAM | (f & TM_PF_CONN_CONTROL);
 }
 
 /* Returns 0, or -1 when TM_MAX_VLANS tags are already recorded. */
@@ -526,13 +547,26 @@ static inline enum tm_verdict tm_next_ethertype(struct tm_packet *pkt,
 	return tm_next(n, TM_TABLE_ETHERTYPE, ethertype);
 }
 
+/* The window holds only the first fragment of a datagram: from here on a
+ * length field that reaches beyond the window is not a violation, and
+ * tm_narrow()/tm_limit() keep the rest of the window instead of failing.
+ * IPv4 and IPv6 call it on a first fragment. */
+static inline void tm_mark_partial(struct tm_cursor *c)
+{
+	c->partial = 1;
+}
+
 /* The next layer's window is the next len bytes (a length field said so).
- * Returns -1, with c->err set, when len exceeds what the wire carried. */
+ * Returns -1 when len exceeds what the wire carried (unless the window is
+ * a first fragment: see tm_mark_partial()). */
 static inline int tm_narrow(const struct tm_cursor *c, struct tm_next *n,
     uint32_t len)
 {
-	if (len > c->wire)
-		return -1;
+	if (len > c->wire) {
+		if (!c->partial)
+			return -1;
+		len = c->wire;
+	}
 	n->narrow = 1;
 	n->inner_len = len;
 	return 0;
@@ -543,8 +577,11 @@ static inline int tm_narrow(const struct tm_cursor *c, struct tm_next *n,
  * exceeds what the wire carried. */
 static inline int tm_limit(struct tm_cursor *c, uint32_t len)
 {
-	if (len > c->wire)
-		return -1;
+	if (len > c->wire) {
+		if (!c->partial)
+			return -1;
+		len = c->wire;
+	}
 	if (len < tm_avail(c))
 		c->end = c->p + len;
 	c->wire = len;
