@@ -31,10 +31,11 @@ if ! [[ $conns =~ ^[0-9]+$ && $rounds =~ ^[0-9]+$ ]]; then
 	exit 2
 fi
 echo "== building decode_bench in $build"
-cmake -S "$src" -B "$build" -DTM_TESTS=OFF >"$build.cmake.log" 2>&1 || {
-	cat "$build.cmake.log"; exit 1; }
+mkdir -p "$build"
+cmake -S "$src" -B "$build" -DTM_TESTS=OFF >"$build/tm-cmake.log" 2>&1 || {
+	cat "$build/tm-cmake.log"; exit 1; }
 cmake --build "$build" -j2 --target decode_bench dissectors \
-	>"$build.build.log" 2>&1 || { tail -30 "$build.build.log"; exit 1; }
+	>"$build/tm-build.log" 2>&1 || { tail -30 "$build/tm-build.log"; exit 1; }
 
 mkdir -p "$data"
 if [ ! -s "$trace" ]; then

@@ -29,12 +29,13 @@ work=$build/fuzz
 cc=${CC:-clang}
 
 echo "== configuring $build ($cc, ASan+UBSan+libFuzzer)"
+mkdir -p "$build"
 CC=$cc cmake -S "$src" -B "$build" -DTM_FUZZ=ON -DTM_SANITIZE=ON \
-	-DTM_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1 || {
-	cat "$build.cmake.log"; exit 1; }
+	-DTM_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build/tm-cmake.log" 2>&1 || {
+	cat "$build/tm-cmake.log"; exit 1; }
 echo "== building fuzz_decode and the modules"
-cmake --build "$build" -j"${JOBS:-2}" --target fuzz_decode >"$build.build.log" 2>&1 || {
-	tail -40 "$build.build.log"; exit 1; }
+cmake --build "$build" -j"${JOBS:-2}" --target fuzz_decode >"$build/tm-build.log" 2>&1 || {
+	tail -40 "$build/tm-build.log"; exit 1; }
 
 mkdir -p "$work/seeds" "$work/corpus" "$work/artifacts"
 echo "== seed corpus"
