@@ -7,7 +7,9 @@
  * Loads every packet of FILE into memory first, then runs ROUNDS rounds of
  * tm_decode + tm_key_make + tm_key_hash over all of them on one core (pinned
  * to CPU, default 0; -c -1: not pinned), and prints packets/s and ns/packet
- * of the fastest and the median round.
+ * of the fastest and the median round. Rounds are timed in CPU time of the
+ * thread, so that on a shared machine the time another process held the
+ * core does not count (each round's wall time is printed beside it).
  *
  * Two series: "from memory" walks the in-memory trace as it is, so the
  * headers of every packet are a cache miss (a trace of 400 MB does not fit
@@ -62,12 +64,24 @@ struct trace {
 	uint16_t linktype;
 };
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* CPU time of this thread: what a round costs on the core, without the
+ * time other processes of a shared machine took the core away. */
+static double cpu_now(void)
+{
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int load(const char *file, struct trace *t)
@@ -124,17 +138,18 @@ oom:
 	return -1;
 }
 
-/* One round over every packet: the time it took, and a checksum so the
- * work cannot be optimized away. */
+/* One round over every packet: the CPU time it took (the wall time in
+ *wall), and a checksum so the work cannot be optimized away. */
 static double round_once(const struct tm_registry *reg, const struct trace *t,
-    struct tm_packet *pkt, uint64_t *sum, size_t pf)
+    struct tm_packet *pkt, uint64_t *sum, size_t pf, double *wall)
 {
 	struct tm_key key;
 	uint64_t s = 0;
-	double t0;
+	double t0, w0;
 	int dir;
 
-	t0 = now();
+	w0 = now();
+	t0 = cpu_now();
 	for (size_t i = 0; i < t->n; i++) {
 		const struct frame *f = &t->f[i];
 
@@ -150,7 +165,10 @@ static double round_once(const struct tm_registry *reg, const struct trace *t,
 		s += tm_key_hash(&key) + (uint64_t)dir;
 	}
 	*sum = s;
-	return now() - t0;
+	t0 = cpu_now() - t0;
+	if (wall)
+		*wall = now() - w0;
+	return t0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -193,20 +211,21 @@ static int series(const struct tm_registry *reg, const struct trace *t,
     double *secs, const char *what)
 {
 	uint64_t sum = 0;
-	double best, median;
+	double best, median, wall;
 
 	printf("decode+key, %s%s:\n", what, pf ? "" : " (each packet's "
 	    "headers are a cache miss)");
 	for (int r = 0; r < rounds; r++) {
-		secs[r] = round_once(reg, t, pkt, &sum, pf);
+		secs[r] = round_once(reg, t, pkt, &sum, pf, &wall);
 		if (sum != sum0) {
 			fprintf(stderr, "decode_bench: round %d gave another "
 			    "checksum\n", r);
 			return -1;
 		}
 		printf("  round %-3d %7.3f s  %7.2f M packets/s  %6.1f "
-		    "ns/packet\n", r + 1, secs[r], (double)t->n / secs[r] / 1e6,
-		    secs[r] * 1e9 / (double)t->n);
+		    "ns/packet  (wall %.3f s)\n", r + 1, secs[r],
+		    (double)t->n / secs[r] / 1e6, secs[r] * 1e9 / (double)t->n,
+		    wall);
 		fflush(stdout);
 	}
 	qsort(secs, (size_t)rounds, sizeof(*secs), cmp_double);
@@ -317,7 +336,7 @@ int main(int argc, char **argv)
 	    (double)tunnels / (double)t.n, 100.0 * (double)events /
 	    (double)t.n, (double)bytes / (double)t.n);
 
-	round_once(reg, &t, pkt, &sum0, 0);	/* warm-up */
+	round_once(reg, &t, pkt, &sum0, 0, NULL);	/* warm-up */
 	if (cold && series(reg, &t, pkt, rounds, 0, sum0, secs, "from memory"))
 		return 1;
 	if (prefetch && series(reg, &t, pkt, rounds, (size_t)prefetch, sum0,
