@@ -2,8 +2,12 @@
  * IPv4 (RFC 791). Options are skipped; the next layer's window is narrowed to
  * the total length, so an Ethernet trailer never reaches it. A fragment that
  * is not the first carries no transport header: it is keyed by addresses and
- * protocol and flagged. A total length of 0 on a frame longer than the
- * header is taken as a segmentation-offload capture (the rest of the frame).
+ * protocol and flagged. A first fragment is decoded on, but its datagram
+ * goes on in later fragments: its window is marked partial, so a UDP length
+ * or an inner IP total length that covers the whole datagram is no
+ * violation (tshark without reassembly decodes it the same way). A total
+ * length of 0 on a frame longer than the header is taken as a
+ * segmentation-offload capture (the rest of the frame).
  */
 #include <timemachine/dissector.h>
 
@@ -40,8 +44,13 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	if (ihl < 20)
 		return tm_malformed(pkt, EV_BAD_IHL);
 	/* the addresses first, so a cut header still names its endpoints */
-	if (tm_peek_bytes(c, 0, hdr, 20))
+	if (tm_peek_bytes(c, 0, hdr, 20)) {
+		/* cut before the addresses: an IPv4 packet all the same,
+		 * unless an outer IP layer already names the endpoints */
+		if (pkt->l3 != TM_L3_IPV4 && pkt->l3 != TM_L3_IPV6)
+			tm_set_l3(pkt, TM_L3_IPV4, NULL, NULL);
 		return tm_fail(c);
+	}
 	tm_addr_set4(&src, hdr + 12);
 	tm_addr_set4(&dst, hdr + 16);
 	/* IP directly inside IP (IP protocol 4) is an IP-in-IP tunnel */
@@ -69,6 +78,8 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 			pkt->flags |= TM_PF_LATER_FRAG;
 			return TM_DONE;
 		}
+		/* a first fragment: the datagram goes on beyond it */
+		tm_mark_partial(c);
 	}
 	return tm_next(next, TM_TABLE_IP_PROTO, proto);
 }

@@ -2,9 +2,11 @@
  * IPv6 (RFC 8200) with its extension headers: hop-by-hop options (0),
  * routing (43), fragment (44) and destination options (60) are skipped to
  * the upper layer, whose number becomes the packet's protocol. A fragment
- * that is not the first ends decoding (ports unknown, flagged). The next
- * layer's window is narrowed to the payload length; a payload length of 0
- * with a hop-by-hop header is a jumbogram (RFC 2675): the rest of the frame.
+ * that is not the first ends decoding (ports unknown, flagged); a first
+ * fragment is decoded on with its window marked partial (see ipv4.c). The
+ * next layer's window is narrowed to the payload length; a payload length
+ * of 0 with a hop-by-hop header is a jumbogram (RFC 2675): the rest of the
+ * frame.
  */
 #include <timemachine/dissector.h>
 
@@ -40,8 +42,13 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 		return tm_fail(c);
 	if ((nh >> 4) != 6)
 		return tm_malformed(pkt, EV_BAD_VERSION);
-	if (tm_get_bytes(c, hdr, 40))
+	if (tm_get_bytes(c, hdr, 40)) {
+		/* cut before the addresses: an IPv6 packet all the same,
+		 * unless an outer IP layer already names the endpoints */
+		if (pkt->l3 != TM_L3_IPV4 && pkt->l3 != TM_L3_IPV6)
+			tm_set_l3(pkt, TM_L3_IPV6, NULL, NULL);
 		return tm_fail(c);
+	}
 	tm_addr_set6(&src, hdr + 8);
 	tm_addr_set6(&dst, hdr + 24);
 	/* IP directly inside IP (IP protocol 41) is an IP-in-IP tunnel */
@@ -93,10 +100,18 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 		}
 		if (++n_ext > MAX_EXTHDRS)
 			return tm_malformed(pkt, EV_TOO_MANY_EXTHDRS);
-		if (len > tm_wire_remaining(c))
+		if (len > tm_wire_remaining(c)) {
+			/* in a first fragment the rest is in the next one */
+			if (c->partial)
+				return TM_TRUNCATED;
 			return tm_malformed(pkt, EV_BAD_EXTHDR);
+		}
 		if (tm_skip(c, len))
 			return tm_fail(c);
+		/* a first fragment with more to come: the datagram goes on
+		 * beyond this packet */
+		if (nh == 44 && (b[3] & 1u))
+			tm_mark_partial(c);
 		nh = b[0];
 		tm_set_proto(pkt, nh);
 	}

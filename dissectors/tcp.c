@@ -31,10 +31,16 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	hlen = (off >> 4) * 4u;
 	if (hlen < 20)
 		return tm_malformed(pkt, EV_BAD_OFFSET);
-	if (hlen > tm_wire_remaining(c))
+	if (hlen > tm_wire_remaining(c)) {
+		/* a first fragment ending inside the header: the rest of
+		 * it is in the next fragment */
+		if (c->partial)
+			return TM_TRUNCATED;
 		return tm_malformed(pkt, EV_BAD_OFFSET);
+	}
 	if (tm_skip(c, hlen))
 		return tm_fail(c);
+	tm_set_payload(pkt, c);
 	if (tm_wire_remaining(c) == 0)
 		return TM_DONE;
 	return sport < dport ? tm_next2(next, TM_TABLE_TCP_PORT, sport, dport)

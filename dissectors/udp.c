@@ -35,11 +35,11 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	} else {
 		if (len < 8)
 			return tm_malformed(pkt, EV_BAD_LENGTH);
-		if (tm_narrow(c, next, len - 8u))
+		/* the payload is what the length says: a trailer is not */
+		if (tm_limit(c, len - 8u))
 			return tm_malformed(pkt, EV_BAD_LENGTH);
-		if (len == 8)
-			return TM_DONE;
 	}
+	tm_set_payload(pkt, c);
 	if (tm_wire_remaining(c) == 0)
 		return TM_DONE;
 	return sport < dport ? tm_next2(next, TM_TABLE_UDP_PORT, sport, dport)
