@@ -30,7 +30,7 @@ static int endpoint_cmp(const struct tm_addr *a, uint16_t pa,
 /* The context as a small canonical byte string, then hashed. */
 uint64_t tm_context_hash(const struct tm_packet *pkt, unsigned ctx_mask)
 {
-	uint8_t buf[TM_MAX_VLANS * 2 + TM_MAX_TUNNELS * 64 + 4];
+	uint8_t buf[TM_MAX_VLANS * 2 + TM_MAX_TUNNELS * 72 + 4];
 	size_t n = 0;
 
 	if ((ctx_mask & TM_CTX_VLAN) && pkt->n_vlans) {
@@ -57,6 +57,8 @@ uint64_t tm_context_hash(const struct tm_packet *pkt, unsigned ctx_mask)
 			}
 			buf[n++] = t->type;
 			buf[n++] = t->ids;
+			buf[n++] = (uint8_t)(t->payload >> 8);
+			buf[n++] = (uint8_t)t->payload;
 			buf[n++] = lo->family;
 			memcpy(buf + n, lo->a, (size_t)addr_len(lo->family));
 			n += (size_t)addr_len(lo->family);

@@ -7,6 +7,7 @@
 #include "loader.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <limits.h>
 #include <ltdl.h>
 #include <stdio.h>
@@ -95,9 +96,17 @@ static void load_one(struct tm_registry *r, const struct tm_load_opts *o,
 	snprintf(path, sizeof(path), "%s/%s", dir, fname);
 	if (!h) {
 		const char *e = lt_dlerror();
+		void *probe;
 
+		/* libltdl reports "file not found" for any failure of the
+		 * underlying dlopen; ask the dynamic loader itself why */
 		snprintf(why, sizeof(why), "cannot be opened: %s",
 		    e ? e : "unknown libltdl error");
+		probe = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		if (probe)
+			dlclose(probe);
+		else if ((e = dlerror()) != NULL)
+			snprintf(why, sizeof(why), "cannot be opened: %s", e);
 		tm_registry_refuse(r, path, why);
 		report(o, path, why);
 		return;

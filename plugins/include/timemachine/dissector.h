@@ -104,6 +104,10 @@ struct tm_tunnel {
 	uint32_t vni;
 	uint32_t teid;
 	uint32_t label;
+	uint16_t payload;	/* what it carries, where two tunnels between
+				 * the same endpoints differ only by that: the
+				 * GRE protocol type (IP-in-GRE vs Ethernet-in-
+				 * GRE); 0 when not used. Part of the context. */
 };
 
 /* Per-packet flags. */
