@@ -3,8 +3,9 @@
  * the build: tm_decode, the key, and the JSON printer over any bytes.
  *
  * Input: a 2-byte big-endian link type selector, then the frame. A selector
- * that is one of the link types below is used as it is (so seeds read
- * naturally: 00 01 = Ethernet); any other value picks one by its remainder.
+ * that some module binds in the linktype table is used as it is (so seeds
+ * read naturally: 00 01 = Ethernet, and every link type a module handles is
+ * reachable); any other value picks one of the list below by its remainder.
  * Each input is decoded twice: as a whole frame (caplen == len, so a short
  * header is "too short") and as a capture cut by a snap length (len larger
  * than caplen, so the same header is "truncated").
@@ -12,6 +13,12 @@
  * Beyond the sanitizers, the packet view is checked for consistency after
  * every decode: counts within their arrays, layer offsets within the frame,
  * event ids known to the registry. A violation aborts with a message.
+ *
+ * The dispatch tables are arrays, so libFuzzer's comparison tracing never
+ * sees the ports, protocol numbers and ethertypes that lead into a
+ * dissector. With TM_FUZZ_DICT_OUT=FILE in the environment, the target
+ * writes every bound value as a libFuzzer dictionary to FILE and exits;
+ * run.sh passes it with -dict.
  *
  * Run: tests/fuzz/run.sh SECONDS
  */
@@ -88,6 +95,46 @@ static void check_view(uint32_t caplen)
 		die("l3", pkt.l3, TM_L3_OTHER);
 }
 
+/* Every value bound in a table, as dictionary entries: 2 bytes big-endian
+ * (all tables), also little-endian (link types: BSD loopback's family is
+ * host order) and 1 byte (ip.proto, and PPP's compressed protocol field). */
+static void write_dict(const char *path)
+{
+	static const char *const tables[TM_TABLE_COUNT] = TM_TABLE_NAMES;
+	FILE *f = fopen(path, "w");
+	unsigned n = 0;
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	for (unsigned t = 0; t < TM_TABLE_COUNT; t++)
+		for (unsigned v = 0; v < 65536; v++) {
+			if (tm_registry_lookup(reg, t, (uint16_t)v) < 0)
+				continue;
+			fprintf(f, "%s_%u_be=\"\\x%02x\\x%02x\"\n", tables[t], v,
+			    v >> 8, v & 0xff);
+			n++;
+			if (t == TM_TABLE_LINKTYPE) {
+				fprintf(f, "%s_%u_le=\"\\x%02x\\x%02x\"\n",
+				    tables[t], v, v & 0xff, v >> 8);
+				n++;
+			}
+			if ((t == TM_TABLE_IP_PROTO || t == TM_TABLE_PPP_PROTO) &&
+			    v < 256) {
+				fprintf(f, "%s_%u_u8=\"\\x%02x\"\n", tables[t], v,
+				    v);
+				n++;
+			}
+		}
+	if (fclose(f)) {
+		perror(path);
+		exit(1);
+	}
+	fprintf(stderr, "fuzz_decode: %u dictionary entries in %s\n", n, path);
+	exit(0);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -114,6 +161,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	fprintf(stderr, "fuzz_decode: %u dissectors from %s\n", reg->n_slots,
 	    dirs[0]);
+	if (getenv("TM_FUZZ_DICT_OUT"))
+		write_dict(getenv("TM_FUZZ_DICT_OUT"));
 	devnull = fopen("/dev/null", "w");
 	if (!devnull)
 		abort();
@@ -139,15 +188,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint16_t sel, linktype;
 	uint32_t caplen;
-	unsigned i;
 
 	if (size < 2 || size - 2 > 262144)
 		return 0;
 	sel = (uint16_t)((data[0] << 8) | data[1]);
-	linktype = linktypes[sel % N_LINKTYPES];
-	for (i = 0; i < N_LINKTYPES; i++)
-		if (linktypes[i] == sel)
-			linktype = sel;
+	linktype = tm_registry_lookup(reg, TM_TABLE_LINKTYPE, sel) >= 0 ? sel :
+	    linktypes[sel % N_LINKTYPES];
 	caplen = (uint32_t)(size - 2);
 	/* the frame is the tail of libFuzzer's own exactly-sized buffer, so
 	 * ASan sees a read one byte past it */

@@ -9,8 +9,9 @@
 # Identical inputs are written once (files are named by their SHA-1, as
 # libFuzzer names its own). So that every link type of the fuzzer has
 # seeds, a few IPv4/IPv6 frames of each Ethernet capture are also written
-# re-framed as raw IP (101), Linux cooked SLL (113) and SLL2 (276), BSD
-# loopback (0, host order) and OpenBSD loopback (108), and PPP (9).
+# re-framed as raw IP (101, and 228/229), Linux cooked SLL (113) and SLL2
+# (276), BSD loopback (0, host order) and OpenBSD loopback (108), PPP (9)
+# and Cisco HDLC (50).
 # python3 standard library only.
 set -euo pipefail
 
@@ -101,6 +102,8 @@ def reframe(frame):
     yield 0, struct.pack("<I", 24 if v6 else 2) + ip
     yield 108, struct.pack("!I", 24 if v6 else 2) + ip
     yield 9, struct.pack("!BBH", 0xFF, 0x03, 0x0057 if v6 else 0x0021) + ip
+    yield 50, struct.pack("!BBH", 0x0F, 0x00, etype) + ip   # Cisco HDLC
+    yield 229 if v6 else 228, ip                           # raw IPv6 / IPv4
 
 written = seen = files = 0
 def emit(lt, frame):

@@ -8,7 +8,9 @@
 #    built instrumented and sanitized too) and builds fuzz_decode;
 # 2. makes the seed corpus from the shared captures (make-corpus.sh) in
 #    build-fuzz/fuzz/seeds; inputs the fuzzer finds go to build-fuzz/fuzz/corpus
-#    and are kept for the next run;
+#    and are kept for the next run; writes a dictionary of every value bound
+#    in the dispatch tables (ports, protocols, ethertypes, link types), which
+#    libFuzzer cannot learn from table lookups by itself;
 # 3. runs fuzz_decode for SECONDS seconds on one core, then prints the
 #    executions, the coverage, and any crash with its reproducer file
 #    (build-fuzz/fuzz/artifacts/crash-*). Exits 1 on a crash.
@@ -41,6 +43,10 @@ mkdir -p "$work/seeds" "$work/corpus" "$work/artifacts"
 echo "== seed corpus"
 "$src/tests/fuzz/make-corpus.sh" "$work/seeds"
 
+echo "== dictionary of the values bound in the dispatch tables"
+TM_FUZZ_DICT_OUT="$work/bindings.dict" "$build/bin/fuzz_decode" 2>&1 |
+	grep -E '^fuzz_decode: [0-9]+ dictionary' || true
+
 log=$work/last-run.log
 before=$(ls "$work/artifacts" | wc -l)
 echo "== fuzzing for $secs s (log: $log)"
@@ -48,7 +54,7 @@ rc=0
 ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	"$build/bin/fuzz_decode" -max_total_time="$secs" -print_final_stats=1 \
-	-max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	-max_len=4096 -timeout=10 -rss_limit_mb=2048 -dict="$work/bindings.dict" \
 	-artifact_prefix="$work/artifacts/" "$@" \
 	"$work/corpus" "$work/seeds" >"$log" 2>&1 || rc=$?
 
