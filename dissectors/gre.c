@@ -130,6 +130,9 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	t = tm_push_tunnel(pkt, ver ? TM_TUN_PPTP : TM_TUN_GRE);
 	if (!t)
 		return TM_DONE;
+	/* IP-in-GRE and Ethernet-in-GRE between the same routers are two
+	 * tunnels (two interfaces on Linux: gre and gretap) */
+	t->payload = proto;
 	if (ver == 1) {
 		t->session_id = call_id;
 		t->ids |= TM_TID_SESSION;

@@ -30,7 +30,7 @@ MIXES=${GENTRACE_MIXES:-"default tunnels plain"}
 # device), but their tunnel context is the same (type gre, same endpoints),
 # so twins across them share one key. Remove once the context tells them
 # apart. Override with GENTRACE_KNOWN="" to see them fail.
-KNOWN=${GENTRACE_KNOWN-"gre/gretap"}
+KNOWN=${GENTRACE_KNOWN-}
 known_args=()
 for k in $KNOWN; do
 	known_args+=(--known-collision "$k")

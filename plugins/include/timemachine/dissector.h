@@ -243,7 +243,9 @@ static inline size_t tm_offset(const struct tm_cursor *c)
 /* Records why n bytes are not there. Returns -1. */
 static inline int tm__short(struct tm_cursor *c, size_t n)
 {
-	c->err = (n > c->wire) ? TM_SHORT : TM_TRUNCATED;
+	/* beyond the end of a first fragment, the datagram goes on in the
+	 * next fragment: that is a cut, not a short frame */
+	c->err = (n > c->wire && !c->partial) ? TM_SHORT : TM_TRUNCATED;
 	return -1;
 }
 
