@@ -4,5 +4,7 @@
 
 int tm_cmd_decode(int argc, char **argv);
 int tm_cmd_plugins(int argc, char **argv);
+int tm_cmd_flows(int argc, char **argv);
+int tm_cmd_plan(int argc, char **argv);
 
 #endif

@@ -46,7 +46,7 @@ const char *tm_addr_str(const struct tm_addr *a, char *buf, size_t len)
 }
 
 /* Every string we print is ours or a dissector's name; still escape. */
-static void json_str(FILE *out, const char *s)
+void tm_json_str(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (; *s; s++) {
@@ -62,7 +62,7 @@ static void json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void json_addr(FILE *out, const struct tm_addr *a)
+void tm_json_addr(FILE *out, const struct tm_addr *a)
 {
 	char buf[64];
 
@@ -81,60 +81,27 @@ static void print_ts(FILE *out, const struct tm_frame_meta *m)
 		fprintf(out, "%" PRId64 ".%06u", m->ts_sec, m->ts_frac);
 }
 
-void tm_print_json(FILE *out, const struct tm_registry *r,
-    const struct tm_frame_meta *m, const struct tm_packet *pkt)
+void tm_print_vlans_json(FILE *out, const uint16_t *vlans, unsigned n)
 {
-	int ports = (pkt->flags & TM_PF_HAS_PORTS) != 0;
-	struct tm_key key;
-	int dir;
+	fputc('[', out);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(out, "%s%u", i ? "," : "", vlans[i]);
+	fputc(']', out);
+}
 
-	fprintf(out, "{\"frame\":%" PRIu64 ",\"ts\":\"", m->frame);
-	print_ts(out, m);
-	fprintf(out, "\",\"len\":%u,\"caplen\":%u,\"layers\":[", pkt->len,
-	    pkt->caplen);
-	for (unsigned i = 0; i < pkt->n_layers; i++) {
-		if (i)
-			fputc(',', out);
-		json_str(out, tm_dissector_name(r, pkt->layers[i].dissector));
-	}
-	fprintf(out, "],\"l3\":\"%s\",\"ethertype\":%u,\"proto\":",
-	    tm_l3_name(pkt->l3), pkt->ethertype);
-	if ((pkt->flags & TM_PF_HAS_PROTO) && (pkt->l3 == TM_L3_IPV4 ||
-	    pkt->l3 == TM_L3_IPV6))
-		fprintf(out, "%u", pkt->proto);
-	else
-		fputs("null", out);
-	fputs(",\"src\":", out);
-	json_addr(out, &pkt->src);
-	fputs(",\"dst\":", out);
-	json_addr(out, &pkt->dst);
-	if (ports)
-		fprintf(out, ",\"sport\":%u,\"dport\":%u", pkt->sport,
-		    pkt->dport);
-	else
-		fputs(",\"sport\":null,\"dport\":null", out);
-	if (pkt->flags & TM_PF_HAS_SPI)
-		fprintf(out, ",\"spi\":%u", pkt->spi);
-	else
-		fputs(",\"spi\":null", out);
-	if (pkt->flags & TM_PF_HAS_ICMP)
-		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u",
-		    pkt->icmp_type, pkt->icmp_code);
-	if (pkt->flags & TM_PF_HAS_ICMPID)
-		fprintf(out, ",\"icmp_id\":%u", pkt->icmp_id);
-	fputs(",\"vlan\":[", out);
-	for (unsigned i = 0; i < pkt->n_vlans; i++)
-		fprintf(out, "%s%u", i ? "," : "", pkt->vlans[i]);
-	fputs("],\"tunnels\":[", out);
-	for (unsigned i = 0; i < pkt->n_tunnels; i++) {
-		const struct tm_tunnel *t = &pkt->tunnels[i];
+void tm_print_tunnels_json(FILE *out, const struct tm_tunnel *tunnels,
+    unsigned n)
+{
+	fputc('[', out);
+	for (unsigned i = 0; i < n; i++) {
+		const struct tm_tunnel *t = &tunnels[i];
 
 		fputs(i ? ",{\"type\":" : "{\"type\":", out);
-		json_str(out, tm_tunnel_type_name(t));
+		tm_json_str(out, tm_tunnel_type_name(t));
 		fputs(",\"src\":", out);
-		json_addr(out, &t->src);
+		tm_json_addr(out, &t->src);
 		fputs(",\"dst\":", out);
-		json_addr(out, &t->dst);
+		tm_json_addr(out, &t->dst);
 		if (t->ids & TM_TID_KEY)
 			fprintf(out, ",\"key\":%u", t->key);
 		if (t->ids & TM_TID_TUNNEL)
@@ -149,11 +116,89 @@ void tm_print_json(FILE *out, const struct tm_registry *r,
 			fprintf(out, ",\"label\":%u", t->label);
 		fputc('}', out);
 	}
-	fputs("],\"events\":[", out);
+	fputc(']', out);
+}
+
+void tm_print_context_text(FILE *out, const uint16_t *vlans, unsigned nv,
+    const struct tm_tunnel *tunnels, unsigned nt)
+{
+	char a[64], b[64];
+
+	for (unsigned i = 0; i < nv; i++)
+		fprintf(out, "%s%u", i ? "." : " vlan ", vlans[i]);
+	for (unsigned i = 0; i < nt; i++) {
+		const struct tm_tunnel *t = &tunnels[i];
+
+		fprintf(out, " [%s", tm_tunnel_type_name(t));
+		if (t->src.family)
+			fprintf(out, " %s>%s", tm_addr_str(&t->src, a, sizeof(a)),
+			    tm_addr_str(&t->dst, b, sizeof(b)));
+		if (t->ids & TM_TID_KEY)
+			fprintf(out, " key %u", t->key);
+		if (t->ids & TM_TID_TUNNEL)
+			fprintf(out, " tunnel %u", t->tunnel_id);
+		if (t->ids & TM_TID_SESSION)
+			fprintf(out, " session %u", t->session_id);
+		if (t->ids & TM_TID_VNI)
+			fprintf(out, " vni %u", t->vni);
+		if (t->ids & TM_TID_TEID)
+			fprintf(out, " teid 0x%x", t->teid);
+		if (t->ids & TM_TID_LABEL)
+			fprintf(out, " label %u", t->label);
+		fputc(']', out);
+	}
+}
+
+void tm_print_json(FILE *out, const struct tm_registry *r,
+    const struct tm_frame_meta *m, const struct tm_packet *pkt)
+{
+	int ports = (pkt->flags & TM_PF_HAS_PORTS) != 0;
+	struct tm_key key;
+	int dir;
+
+	fprintf(out, "{\"frame\":%" PRIu64 ",\"ts\":\"", m->frame);
+	print_ts(out, m);
+	fprintf(out, "\",\"len\":%u,\"caplen\":%u,\"layers\":[", pkt->len,
+	    pkt->caplen);
+	for (unsigned i = 0; i < pkt->n_layers; i++) {
+		if (i)
+			fputc(',', out);
+		tm_json_str(out, tm_dissector_name(r, pkt->layers[i].dissector));
+	}
+	fprintf(out, "],\"l3\":\"%s\",\"ethertype\":%u,\"proto\":",
+	    tm_l3_name(pkt->l3), pkt->ethertype);
+	if ((pkt->flags & TM_PF_HAS_PROTO) && (pkt->l3 == TM_L3_IPV4 ||
+	    pkt->l3 == TM_L3_IPV6))
+		fprintf(out, "%u", pkt->proto);
+	else
+		fputs("null", out);
+	fputs(",\"src\":", out);
+	tm_json_addr(out, &pkt->src);
+	fputs(",\"dst\":", out);
+	tm_json_addr(out, &pkt->dst);
+	if (ports)
+		fprintf(out, ",\"sport\":%u,\"dport\":%u", pkt->sport,
+		    pkt->dport);
+	else
+		fputs(",\"sport\":null,\"dport\":null", out);
+	if (pkt->flags & TM_PF_HAS_SPI)
+		fprintf(out, ",\"spi\":%u", pkt->spi);
+	else
+		fputs(",\"spi\":null", out);
+	if (pkt->flags & TM_PF_HAS_ICMP)
+		fprintf(out, ",\"icmp_type\":%u,\"icmp_code\":%u",
+		    pkt->icmp_type, pkt->icmp_code);
+	if (pkt->flags & TM_PF_HAS_ICMPID)
+		fprintf(out, ",\"icmp_id\":%u", pkt->icmp_id);
+	fputs(",\"vlan\":", out);
+	tm_print_vlans_json(out, pkt->vlans, pkt->n_vlans);
+	fputs(",\"tunnels\":", out);
+	tm_print_tunnels_json(out, pkt->tunnels, pkt->n_tunnels);
+	fputs(",\"events\":[", out);
 	for (unsigned i = 0; i < pkt->n_events; i++) {
 		if (i)
 			fputc(',', out);
-		json_str(out, tm_event_name(r, pkt->events[i]));
+		tm_json_str(out, tm_event_name(r, pkt->events[i]));
 	}
 	fputc(']', out);
 	if (pkt->flags & TM_PF_FRAGMENT)
@@ -199,29 +244,8 @@ void tm_print_text(FILE *out, const struct tm_registry *r,
 		fprintf(out, " id %u", pkt->icmp_id);
 	if (pkt->flags & TM_PF_LATER_FRAG)
 		fputs(" frag", out);
-	for (unsigned i = 0; i < pkt->n_vlans; i++)
-		fprintf(out, "%s%u", i ? "." : " vlan ", pkt->vlans[i]);
-	for (unsigned i = 0; i < pkt->n_tunnels; i++) {
-		const struct tm_tunnel *t = &pkt->tunnels[i];
-
-		fprintf(out, " [%s", tm_tunnel_type_name(t));
-		if (t->src.family)
-			fprintf(out, " %s>%s", tm_addr_str(&t->src, a, sizeof(a)),
-			    tm_addr_str(&t->dst, b, sizeof(b)));
-		if (t->ids & TM_TID_KEY)
-			fprintf(out, " key %u", t->key);
-		if (t->ids & TM_TID_TUNNEL)
-			fprintf(out, " tunnel %u", t->tunnel_id);
-		if (t->ids & TM_TID_SESSION)
-			fprintf(out, " session %u", t->session_id);
-		if (t->ids & TM_TID_VNI)
-			fprintf(out, " vni %u", t->vni);
-		if (t->ids & TM_TID_TEID)
-			fprintf(out, " teid 0x%x", t->teid);
-		if (t->ids & TM_TID_LABEL)
-			fprintf(out, " label %u", t->label);
-		fputc(']', out);
-	}
+	tm_print_context_text(out, pkt->vlans, pkt->n_vlans, pkt->tunnels,
+	    pkt->n_tunnels);
 	for (unsigned i = 0; i < pkt->n_events; i++)
 		fprintf(out, "%s%s", i ? "," : " !", tm_event_name(r,
 		    pkt->events[i]));

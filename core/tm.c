@@ -15,6 +15,8 @@ static const struct {
 } commands[] = {
 	{ "decode", tm_cmd_decode, "layers, key and events of each packet" },
 	{ "plugins", tm_cmd_plugins, "dissector modules loaded and refused" },
+	{ "flows", tm_cmd_flows, "one flow record per connection of a capture" },
+	{ "plan", tm_cmd_plan, "which cutoff: bytes kept and disk time per cutoff" },
 };
 
 static void usage(FILE *out)

@@ -19,15 +19,23 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
 {
 	uint16_t sport, dport;
-	uint8_t off;
+	uint8_t off, fl;
 	unsigned hlen;
 
 	if (tm_peek_be16(c, 0, &sport) || tm_peek_be16(c, 2, &dport))
 		return tm_fail(c);
 	tm_set_proto(pkt, 6);
 	tm_set_ports(pkt, sport, dport);
+	tm_set_conn_flags(pkt, 0);	/* connection-oriented, even if cut */
 	if (tm_peek_u8(c, 12, &off))
 		return tm_fail(c);
+	/* the connection's state changes: SYN, SYN+ACK, FIN, RST */
+	if (tm_peek_u8(c, 13, &fl))
+		return tm_fail(c);
+	tm_set_conn_flags(pkt, ((fl & 0x12) == 0x02 ? TM_PF_CONN_OPEN : 0) |
+	    ((fl & 0x12) == 0x12 ? TM_PF_CONN_ACCEPT : 0) |
+	    ((fl & 0x01) ? TM_PF_CONN_CLOSE : 0) |
+	    ((fl & 0x04) ? TM_PF_CONN_ABORT : 0));
 	hlen = (off >> 4) * 4u;
 	if (hlen < 20)
 		return tm_malformed(pkt, EV_BAD_OFFSET);

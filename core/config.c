@@ -1,0 +1,682 @@
+/*
+ * The configuration file, read with libyaml's document loader (every node
+ * carries its position, so each message names FILE:LINE:COLUMN). The whole
+ * file is checked before anything starts.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "key.h"
+
+#define NS_PER_S 1000000000LL
+
+void tm_config_defaults(struct tm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->conn.max = TM_CONFIG_DEFAULT_MAX;
+	cfg->conn.timeout_ns[TM_TC_TCP] = 300 * NS_PER_S;
+	cfg->conn.timeout_ns[TM_TC_TCP_CLOSING] = 5 * NS_PER_S;
+	cfg->conn.timeout_ns[TM_TC_UDP] = 60 * NS_PER_S;
+	cfg->conn.timeout_ns[TM_TC_ICMP] = 60 * NS_PER_S;
+	cfg->conn.timeout_ns[TM_TC_OTHER] = 60 * NS_PER_S;
+	cfg->ctx_mask = TM_CTX_DEFAULT;
+	cfg->ndpi_enabled = 1;
+	cfg->ndpi_max_packets = TM_CONFIG_DEFAULT_NDPI_PACKETS;
+	cfg->ndpi_max_flows = TM_CONFIG_DEFAULT_NDPI_FLOWS;
+	cfg->keep_control = 1;
+	cfg->cid_seed = 0;
+}
+
+void tm_config_free(struct tm_config *cfg)
+{
+	free(cfg->file);
+	tm_classes_free(&cfg->classes);
+	cfg->file = NULL;
+}
+
+/* ---- value parsers -------------------------------------------------------- */
+
+int tm_parse_size(const char *s, int allow_none, uint64_t *out)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (allow_none && strcasecmp(s, "none") == 0) {
+		*out = TM_CUTOFF_NONE;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 'k': case 'K': mul = 1024ull; p++; break;
+	case 'm': case 'M': mul = 1024ull * 1024; p++; break;
+	case 'g': case 'G': mul = 1024ull * 1024 * 1024; p++; break;
+	case 't': case 'T': mul = 1024ull * 1024 * 1024 * 1024; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	if (v && mul > UINT64_MAX / v)
+		return -1;
+	v *= mul;
+	if (v == TM_CUTOFF_NONE)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int tm_parse_duration(const char *s, int64_t *ns)
+{
+	int64_t v = 0, mul = NS_PER_S;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	if (strcmp(p, "ms") == 0)
+		mul = 1000000;
+	else if (strcmp(p, "s") == 0 || *p == '\0')
+		mul = NS_PER_S;
+	else if (strcmp(p, "m") == 0)
+		mul = 60 * NS_PER_S;
+	else if (strcmp(p, "h") == 0)
+		mul = 3600 * NS_PER_S;
+	else if (strcmp(p, "d") == 0)
+		mul = 86400 * NS_PER_S;
+	else
+		return -1;
+	if (v > INT64_MAX / mul)
+		return -1;
+	*ns = v * mul;
+	return 0;
+}
+
+int tm_parse_context(const char *s, unsigned *mask)
+{
+	if (strcmp(s, "both") == 0)
+		*mask = TM_CTX_VLAN | TM_CTX_TUNNEL;
+	else if (strcmp(s, "vlan") == 0)
+		*mask = TM_CTX_VLAN;
+	else if (strcmp(s, "tunnel") == 0)
+		*mask = TM_CTX_TUNNEL;
+	else if (strcmp(s, "none") == 0)
+		*mask = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_bool(const char *s, int *b)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*b = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*b = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *v)
+{
+	char *end;
+	long long x;
+
+	if (!isdigit((unsigned char)*s) && !((*s == '-' || *s == '+') &&
+	    isdigit((unsigned char)s[1])))
+		return -1;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* ---- the document walk ------------------------------------------------------ */
+
+struct walk {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+	struct tm_config *cfg;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int failf(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	k = snprintf(w->err, w->errlen, "%s:%zu:%zu: ", w->file,
+	    n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
+	if (k < 0 || (size_t)k >= w->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(w->err + k, w->errlen - (size_t)k, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static yaml_node_t *node(struct walk *w, int id)
+{
+	return yaml_document_get_node(w->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static const char *kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "nothing";
+	}
+}
+
+static int want_scalar(struct walk *w, const yaml_node_t *v, const char *key)
+{
+	if (v->type != YAML_SCALAR_NODE)
+		return failf(w, v, "%s: expected a value, found %s", key,
+		    kind(v));
+	return 0;
+}
+
+/* Walks a mapping whose keys must come from names[]: calls fn for each
+ * pair with the index of its key. Unknown and repeated keys are errors. */
+typedef int (*pair_fn)(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg);
+
+static int each_pair(struct walk *w, yaml_node_t *map, const char *what,
+    const char *const *names, size_t n_names, pair_fn fn, void *arg)
+{
+	yaml_node_t *seen[32] = { 0 };
+
+	if (map->type != YAML_MAPPING_NODE)
+		return failf(w, map, "%s: expected a mapping, found %s", what,
+		    kind(map));
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(w, p->key), *v = node(w, p->value);
+		size_t i;
+
+		if (!k || !v)
+			return failf(w, map, "%s: broken mapping", what);
+		if (k->type != YAML_SCALAR_NODE)
+			return failf(w, k, "%s: keys must be names", what);
+		for (i = 0; i < n_names; i++)
+			if (strcmp(scalar(k), names[i]) == 0)
+				break;
+		if (i == n_names) {
+			char list[512];
+			size_t n = 0;
+
+			list[0] = '\0';
+			for (size_t j = 0; j < n_names && n < sizeof(list) - 64;
+			    j++)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s%s", j ? ", " : "", names[j]);
+			return failf(w, k, "unknown key '%s' in %s (known: %s)",
+			    scalar(k), what, list);
+		}
+		if (seen[i])
+			return failf(w, k, "'%s' given twice in %s (first at "
+			    "line %zu)", scalar(k), what,
+			    seen[i]->start_mark.line + 1);
+		seen[i] = k;
+		if (fn(w, (int)i, k, v, arg))
+			return -1;
+	}
+	return 0;
+}
+
+/* connections.timeouts */
+static const char *const timeout_keys[] = { "tcp", "tcp_closing", "udp",
+	"icmp", "other" };
+
+static int timeout_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	int64_t ns;
+
+	(void)arg;
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	if (tm_parse_duration(scalar(v), &ns) || ns <= 0)
+		return failf(w, v, "timeouts.%s: '%s' is not a duration (a "
+		    "positive number with ms, s, m, h or d, e.g. 30s or 5m)",
+		    scalar(k), scalar(v));
+	/* enum tm_tclass follows timeout_keys[] */
+	w->cfg->conn.timeout_ns[idx] = ns;
+	return 0;
+}
+
+static const char *const conn_keys[] = { "max", "context", "timeouts" };
+
+static int conn_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	uint64_t u;
+
+	(void)arg;
+	if (idx == 2)
+		return each_pair(w, v, "connections.timeouts", timeout_keys,
+		    TM_ARRAY_LEN(timeout_keys), timeout_pair, NULL);
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	switch (idx) {
+	case 0:
+		if (parse_uint(scalar(v), 1, 100000000, &u))
+			return failf(w, v, "connections.max: '%s' is not a "
+			    "number from 1 to 100000000", scalar(v));
+		w->cfg->conn.max = (uint32_t)u;
+		return 0;
+	default:
+		if (tm_parse_context(scalar(v), &w->cfg->ctx_mask))
+			return failf(w, v, "connections.context: '%s' is not "
+			    "one of vlan, tunnel, both, none", scalar(v));
+		return 0;
+	}
+}
+
+static const char *const ndpi_keys[] = { "enabled", "max_packets",
+	"max_flows" };
+
+static int ndpi_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	uint64_t u;
+
+	(void)arg;
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	switch (idx) {
+	case 0:
+		if (parse_bool(scalar(v), &w->cfg->ndpi_enabled))
+			return failf(w, v, "ndpi.enabled: '%s' is not true or "
+			    "false", scalar(v));
+		return 0;
+	case 1:
+		if (parse_uint(scalar(v), 1, 255, &u))
+			return failf(w, v, "ndpi.max_packets: '%s' is not a "
+			    "number from 1 to 255", scalar(v));
+		w->cfg->ndpi_max_packets = (unsigned)u;
+		return 0;
+	default:
+		if (parse_uint(scalar(v), 1, 10000000, &u))
+			return failf(w, v, "ndpi.max_flows: '%s' is not a "
+			    "number from 1 to 10000000", scalar(v));
+		w->cfg->ndpi_max_flows = (unsigned)u;
+		return 0;
+	}
+}
+
+/* classes: a list of mappings */
+static const char *const class_keys[] = { "name", "filter", "precedence",
+	"cutoff", "snaplen", "memory", "disk" };
+
+struct class_walk {
+	struct tm_class *c;
+	const yaml_node_t *name_node;
+};
+
+static int valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+static int class_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	struct class_walk *cw = arg;
+	struct tm_class *c = cw->c;
+	const char *s;
+	int64_t i;
+	uint64_t u;
+
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	s = scalar(v);
+	switch (idx) {
+	case 0:
+		if (!valid_name(s))
+			return failf(w, v, "class name '%s': use letters, "
+			    "digits, '_', '-' and '.' (at most 64)", s);
+		c->name = strdup(s);
+		cw->name_node = v;
+		break;
+	case 1:
+		c->filter = strdup(s);
+		c->filter_line = (int)v->start_mark.line + 1;
+		c->filter_column = (int)v->start_mark.column + 1;
+		/* where filter column N lands in the file: exact for a
+		 * one-line plain or quoted scalar without escapes */
+		c->filter_exact = v->start_mark.line == v->end_mark.line &&
+		    (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
+		    ((v->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+		    v->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) &&
+		    v->end_mark.column - v->start_mark.column ==
+		    v->data.scalar.length + 2));
+		if (c->filter_exact && v->data.scalar.style !=
+		    YAML_PLAIN_SCALAR_STYLE)
+			c->filter_column++;
+		if (!c->filter_exact) {
+			/* block scalars start on the next line */
+			if (v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ||
+			    v->data.scalar.style == YAML_FOLDED_SCALAR_STYLE)
+				c->filter_line++;
+		}
+		break;
+	case 2:
+		if (parse_int(s, -1000000000, 1000000000, &i))
+			return failf(w, v, "precedence: '%s' is not a whole "
+			    "number", s);
+		c->precedence = i;
+		break;
+	case 3:
+		if (tm_parse_size(s, 1, &u))
+			return failf(w, v, "cutoff: '%s' is not a size (bytes, "
+			    "or a number with k, m, g: 20k = 20480) or none", s);
+		c->cutoff = u;
+		break;
+	case 4:
+		if (tm_parse_size(s, 0, &u) || u > 262144)
+			return failf(w, v, "snaplen: '%s' is not a size from 0 "
+			    "to 256k", s);
+		c->snaplen = (uint32_t)u;
+		break;
+	case 5:
+	case 6:
+		if (tm_parse_size(s, 0, &u))
+			return failf(w, v, "%s: '%s' is not a size (bytes, or "
+			    "a number with k, m, g, t: 10g)", class_keys[idx], s);
+		if (idx == 5)
+			c->memory = u;
+		else
+			c->disk = u;
+		break;
+	}
+	return 0;
+}
+
+static int load_classes(struct walk *w, yaml_node_t *seq)
+{
+	struct tm_classes *cs = &w->cfg->classes;
+	size_t n;
+
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return failf(w, seq, "classes: expected a list of classes, "
+		    "found %s", kind(seq));
+	n = (size_t)(seq->data.sequence.items.top -
+	    seq->data.sequence.items.start);
+	if (n > TM_MAX_CLASSES - 1)
+		return failf(w, seq, "classes: at most %d", TM_MAX_CLASSES - 1);
+	tm_classes_free(cs);
+	cs->v = calloc(n ? n : 1, sizeof(*cs->v));
+	if (!cs->v)
+		return failf(w, seq, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *item = node(w, seq->data.sequence.items.start[i]);
+		struct class_walk cw = { &cs->v[i], NULL };
+		struct tm_class *c = &cs->v[i];
+
+		cs->n = i + 1;
+		c->cutoff = TM_DEFAULT_CUTOFF;
+		c->line = (int)item->start_mark.line + 1;
+		c->column = (int)item->start_mark.column + 1;
+		if (each_pair(w, item, "a class", class_keys,
+		    TM_ARRAY_LEN(class_keys), class_pair, &cw))
+			return -1;
+		if (!c->name)
+			return failf(w, item, "class without a name");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(cs->v[j].name, c->name) == 0)
+				return failf(w, cw.name_node, "duplicate class "
+				    "'%s' (first defined at line %d)", c->name,
+				    cs->v[j].line);
+		if (strcmp(c->name, TM_DEFAULT_CLASS) == 0) {
+			if (c->filter)
+				return failf(w, item, "the class '%s' takes what "
+				    "no other class matches: it has no filter",
+				    TM_DEFAULT_CLASS);
+		} else if (!c->filter) {
+			return failf(w, item, "class '%s' has no filter "
+			    "(the class '%s' takes what no class matches)",
+			    c->name, TM_DEFAULT_CLASS);
+		}
+	}
+	return 0;
+}
+
+static const char *const top_keys[] = { "connections", "ndpi", "classes",
+	"keep_control_packets", "community_id_seed" };
+
+static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	uint64_t u;
+
+	(void)arg;
+	switch (idx) {
+	case 0:
+		return each_pair(w, v, "connections", conn_keys,
+		    TM_ARRAY_LEN(conn_keys), conn_pair, NULL);
+	case 1:
+		return each_pair(w, v, "ndpi", ndpi_keys,
+		    TM_ARRAY_LEN(ndpi_keys), ndpi_pair, NULL);
+	case 2:
+		return load_classes(w, v);
+	case 3:
+		if (want_scalar(w, v, scalar(k)))
+			return -1;
+		if (parse_bool(scalar(v), &w->cfg->keep_control))
+			return failf(w, v, "keep_control_packets: '%s' is not "
+			    "true or false", scalar(v));
+		return 0;
+	default:
+		if (want_scalar(w, v, scalar(k)))
+			return -1;
+		if (parse_uint(scalar(v), 0, 65535, &u))
+			return failf(w, v, "community_id_seed: '%s' is not a "
+			    "number from 0 to 65535", scalar(v));
+		w->cfg->cid_seed = (uint16_t)u;
+		return 0;
+	}
+}
+
+int tm_config_load(struct tm_config *cfg, const char *file, char *err,
+    size_t errlen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct walk w = { &doc, file, err, errlen, cfg };
+	FILE *f;
+	int rc = -1;
+
+	f = fopen(file, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
+		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "not YAML",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		fclose(f);
+		return -1;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		rc = 0;		/* an empty file: the defaults */
+	} else if (root->type == YAML_SCALAR_NODE &&
+	    root->data.scalar.length == 0) {
+		rc = 0;
+	} else {
+		rc = each_pair(&w, root, "the configuration", top_keys,
+		    TM_ARRAY_LEN(top_keys), top_pair, NULL);
+	}
+	if (rc == 0) {
+		/* a second document would be silently ignored: refuse it */
+		yaml_document_t doc2;
+
+		if (!yaml_parser_load(&parser, &doc2)) {
+			snprintf(err, errlen, "%s:%zu:%zu: %s", file,
+			    parser.problem_mark.line + 1,
+			    parser.problem_mark.column + 1,
+			    parser.problem ? parser.problem : "not YAML");
+			rc = -1;
+		} else {
+			yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
+
+			if (r2) {
+				snprintf(err, errlen, "%s:%zu:%zu: a second "
+				    "YAML document: one is expected", file,
+				    r2->start_mark.line + 1,
+				    r2->start_mark.column + 1);
+				rc = -1;
+			}
+			yaml_document_delete(&doc2);
+		}
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (rc == 0) {
+		free(cfg->file);
+		cfg->file = strdup(file);
+	}
+	return rc;
+}
+
+int tm_config_compile(struct tm_config *cfg, tm_expr_app_check_fn app_check,
+    void *app_check_arg, char *err, size_t errlen)
+{
+	struct tm_classes *cs = &cfg->classes;
+	struct tm_expr_opts eo;
+	const char *file = cfg->file ? cfg->file : "(built-in)";
+
+	memset(&eo, 0, sizeof(eo));
+	eo.app_check = app_check;
+	eo.app_check_arg = app_check_arg;
+	eo.community_id_seed = cfg->cid_seed;
+	for (size_t i = 0; i < cs->n; i++) {
+		struct tm_class *c = &cs->v[i];
+		struct tm_expr_error ee = { 0, "" };
+
+		if (!c->filter || c->expr)
+			continue;
+		c->expr = tm_expr_compile(c->filter, &eo, &ee);
+		if (!c->expr) {
+			int col = ee.column > 0 ? ee.column : 1;
+
+			/* the message names the filter's own column */
+			snprintf(err, errlen, "%s:%d:%d: class '%s': bad filter: "
+			    "%s", file, c->filter_line, c->filter_exact ?
+			    c->filter_column + col - 1 : c->filter_column,
+			    c->name, ee.msg);
+			return -1;
+		}
+		if (tm_expr_uses_class(c->expr)) {
+			snprintf(err, errlen, "%s:%d:%d: class '%s': a class "
+			    "filter cannot test 'class'", file, c->filter_line,
+			    c->filter_column, c->name);
+			return -1;
+		}
+		if (tm_expr_uses_app(c->expr) && !cfg->ndpi_enabled &&
+		    cfg->file) {
+			snprintf(err, errlen, "%s:%d:%d: class '%s': the filter "
+			    "tests 'app' but ndpi.enabled is false", file,
+			    c->filter_line, c->filter_column, c->name);
+			return -1;
+		}
+	}
+	if (tm_classes_finalize(cs)) {
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	return 0;
+}
+
+int tm_config_set_cutoff(struct tm_config *cfg, const char *arg, char *err,
+    size_t errlen)
+{
+	uint64_t v;
+
+	if (tm_parse_size(arg, 1, &v)) {
+		snprintf(err, errlen, "--cutoff: '%s' is not a size (bytes, or "
+		    "a number with k, m, g: 20k = 20480) or none", arg);
+		return -1;
+	}
+	if (!cfg->classes.v && tm_classes_finalize(&cfg->classes)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->classes.n; i++)
+		cfg->classes.v[i].cutoff = v;
+	return 0;
+}

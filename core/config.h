@@ -1,0 +1,63 @@
+/*
+ * The configuration file (YAML, read with libyaml): connection table,
+ * nDPI, classes. Every mistake is reported as "FILE:LINE:COLUMN: message"
+ * before anything starts: unknown or repeated keys, bad sizes, bad
+ * durations, bad values, duplicate classes, and filters that do not
+ * compile (with the column inside the filter too). docs/configuration.md
+ * describes every key; docs/timemachine.example.yaml is a complete example.
+ */
+#ifndef TM_CONFIG_H
+#define TM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classes.h"
+#include "conn.h"
+
+struct tm_config {
+	char *file;			/* NULL: the built-in configuration */
+	struct tm_conn_opts conn;
+	unsigned ctx_mask;		/* TM_CTX_*, connections.context */
+	int ndpi_enabled;
+	unsigned ndpi_max_packets;	/* payload packets per connection */
+	unsigned ndpi_max_flows;	/* connections classified at once */
+	int keep_control;		/* control packets pass the cutoff */
+	uint16_t cid_seed;		/* Community ID seed */
+	struct tm_classes classes;
+};
+
+#define TM_CONFIG_DEFAULT_MAX		1000000u
+#define TM_CONFIG_DEFAULT_NDPI_PACKETS	8u
+#define TM_CONFIG_DEFAULT_NDPI_FLOWS	8192u
+
+/* The built-in configuration: one class, `default`, cutoff 20k. */
+void tm_config_defaults(struct tm_config *cfg);
+
+/* Reads and checks FILE (filters are kept as text: see compile). Returns
+ * 0, or -1 with "FILE:LINE:COLUMN: message" in err. cfg holds the
+ * defaults for what the file does not say. */
+int tm_config_load(struct tm_config *cfg, const char *file, char *err,
+    size_t errlen);
+
+/* Compiles the class filters (app_check, if given, vets `app` names) and
+ * completes the class list (default class, order). Returns 0, or -1 with
+ * "FILE:LINE:COLUMN: ..." in err. */
+int tm_config_compile(struct tm_config *cfg, tm_expr_app_check_fn app_check,
+    void *app_check_arg, char *err, size_t errlen);
+
+/* --cutoff SIZE|none: every class gets this cutoff. 0, or -1 (err). */
+int tm_config_set_cutoff(struct tm_config *cfg, const char *arg, char *err,
+    size_t errlen);
+
+void tm_config_free(struct tm_config *cfg);
+
+/* "20k" -> 20480: k, m, g, t are powers of 1024 (either case); "none"
+ * -> TM_CUTOFF_NONE when allow_none. 0, or -1. */
+int tm_parse_size(const char *s, int allow_none, uint64_t *out);
+/* "500ms", "30s", "5m", "2h", "1d", or plain seconds. 0, or -1. */
+int tm_parse_duration(const char *s, int64_t *ns);
+/* "vlan", "tunnel", "both", "none" -> TM_CTX_* mask. 0, or -1. */
+int tm_parse_context(const char *s, unsigned *mask);
+
+#endif

@@ -1,0 +1,514 @@
+/*
+ * The per-packet pipeline: key -> connection -> class -> nDPI -> cutoff.
+ *
+ * Nothing here knows a protocol number: the timeout class comes from the
+ * view's flags (a connection-oriented transport sets TM_PF_STREAM and its
+ * control flags; ICMP sets TM_PF_HAS_ICMP; ports mean a datagram
+ * transport), nDPI gets the innermost network layer as the view locates it.
+ */
+#include "tracker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "ndpi_glue.h"
+
+struct tm_tracker {
+	struct tm_tracker_opts o;
+	struct tm_conntab *conns;
+	tm_flow_fn fn;
+	void *arg;
+	int64_t clock;		/* latest packet time seen */
+	int64_t next_sweep;
+	int64_t sweep_ns;
+	struct tm_packet scratch;	/* a view re-oriented or rebuilt for a
+					 * pending class choice */
+	struct tm_tracker_stats st;
+};
+
+static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg);
+
+struct tm_tracker *tm_tracker_new(const struct tm_tracker_opts *o,
+    tm_flow_fn fn, void *arg, char *err, size_t errlen)
+{
+	struct tm_tracker *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->o = *o;
+	if (t->o.ndpi_max_packets == 0)
+		t->o.ndpi_max_packets = 1;
+	t->fn = fn;
+	t->arg = arg;
+	t->sweep_ns = o->sweep_ns > 0 ? o->sweep_ns : 1000000000LL;
+	t->next_sweep = INT64_MIN;
+	t->conns = tm_conntab_new(&o->conn, on_end, t, err, errlen);
+	if (!t->conns) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void tm_tracker_free(struct tm_tracker *t)
+{
+	if (!t)
+		return;
+	tm_conntab_free(t->conns);
+	free(t);
+}
+
+const struct tm_tracker_stats *tm_tracker_stats(const struct tm_tracker *t)
+{
+	return &t->st;
+}
+
+struct tm_conntab *tm_tracker_conns(struct tm_tracker *t)
+{
+	return t->conns;
+}
+
+const char *tm_tracker_app(const struct tm_tracker *t,
+    const struct tm_conn *c, char *buf, size_t len)
+{
+	struct tm_ndpi_verdict v = { c->app_master, c->app_proto };
+
+	if (!t->o.ndpi)
+		return NULL;
+	return tm_ndpi_name(t->o.ndpi, v, buf, len);
+}
+
+/* ---- uid ---------------------------------------------------------------- */
+
+static const char b62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static void base62(uint64_t v, char *out, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		out[i] = b62[v % 62];
+		v /= 62;
+	}
+}
+
+void tm_flow_uid(const struct tm_conn *c, char *out, size_t len)
+{
+	struct {
+		struct tm_key key;
+		int64_t ts;
+		uint64_t frame;
+	} in;
+	XXH128_hash_t h;
+	char buf[19];
+
+	memset(&in, 0, sizeof(in));
+	in.key = c->key;
+	in.ts = c->first_ts;
+	in.frame = c->first_frame;
+	h = XXH3_128bits(&in, sizeof(in));
+	buf[0] = 'C';
+	base62(h.low64, buf + 1, 11);		/* 62^11 > 2^64 */
+	base62(h.high64 >> 32, buf + 12, 6);	/* 62^6 > 2^32 */
+	buf[18] = '\0';
+	snprintf(out, len, "%s", buf);
+}
+
+/* ---- timeout classes ------------------------------------------------------ */
+
+static enum tm_tclass base_tclass(uint8_t pflags)
+{
+	if (pflags & TM_CP_STREAM)
+		return TM_TC_TCP;
+	if (pflags & TM_CP_ICMP)
+		return TM_TC_ICMP;
+	if (pflags & TM_CP_DGRAM)
+		return TM_TC_UDP;
+	return TM_TC_OTHER;
+}
+
+static enum tm_tclass conn_tclass(const struct tm_conn *c)
+{
+	if ((c->pflags & TM_CP_STREAM) && ((c->state & TM_CS_RST) ||
+	    (c->state & (TM_CS_FIN_ORIG | TM_CS_FIN_RESP)) ==
+	    (TM_CS_FIN_ORIG | TM_CS_FIN_RESP)))
+		return TM_TC_TCP_CLOSING;
+	return base_tclass(c->pflags);
+}
+
+/* ---- classes -------------------------------------------------------------- */
+
+static void set_class(struct tm_tracker *t, struct tm_conn *c, uint16_t cls)
+{
+	c->cls = cls;
+	c->cutoff = t->o.classes->v[cls].cutoff;
+}
+
+/* Evaluates the classes on pkt, the originator's view of the connection. */
+static uint16_t choose(struct tm_tracker *t, const struct tm_packet *pkt,
+    const char *app, int app_final, int *pending)
+{
+	struct tm_expr_conn ec = { 0 };
+
+	/* community_id NULL: the evaluator computes it from pkt if a filter
+	 * asks (the seed was given at compile time) */
+	ec.app = app;
+	ec.app_final = app_final;
+	return tm_classes_select(t->o.classes, pkt, &ec, pending);
+}
+
+/* The originator's view of a packet the responder sent: what the class
+ * filters saw on the first packet, as far as this packet can tell. */
+static const struct tm_packet *as_orig(struct tm_tracker *t,
+    const struct tm_packet *pkt)
+{
+	struct tm_packet *v = &t->scratch;
+
+	memcpy(v, pkt, sizeof(*v));
+	v->src = pkt->dst;
+	v->dst = pkt->src;
+	v->sport = pkt->dport;
+	v->dport = pkt->sport;
+	v->outer_src = pkt->outer_dst;
+	v->outer_dst = pkt->outer_src;
+	v->outer_sport = pkt->outer_dport;
+	v->outer_dport = pkt->outer_sport;
+	for (unsigned i = 0; i < v->n_tunnels && i < TM_MAX_TUNNELS; i++) {
+		v->tunnels[i].src = pkt->tunnels[i].dst;
+		v->tunnels[i].dst = pkt->tunnels[i].src;
+	}
+	return v;
+}
+
+static void orig_endpoints(const struct tm_conn *c, struct tm_addr *oh,
+    struct tm_addr *rh, uint16_t *op, uint16_t *rp)
+{
+	int a_is_orig = c->orig == 0;
+
+	memset(oh, 0, sizeof(*oh));
+	memset(rh, 0, sizeof(*rh));
+	oh->family = a_is_orig ? c->key.fam_a : c->key.fam_b;
+	memcpy(oh->a, a_is_orig ? c->key.addr_a : c->key.addr_b, 16);
+	rh->family = a_is_orig ? c->key.fam_b : c->key.fam_a;
+	memcpy(rh->a, a_is_orig ? c->key.addr_b : c->key.addr_a, 16);
+	*op = a_is_orig ? c->key.port_a : c->key.port_b;
+	*rp = a_is_orig ? c->key.port_b : c->key.port_a;
+}
+
+/* A view rebuilt from what the connection keeps (key, first packet's
+ * context and ICMP fields), for a choice made with no packet at hand. */
+static const struct tm_packet *rebuilt(struct tm_tracker *t,
+    const struct tm_conn *c)
+{
+	struct tm_packet *v = &t->scratch;
+	struct tm_ctx_view cv;
+
+	memset(v, 0, sizeof(*v));
+	tm_conntab_ctx_get(t->conns, c->ctx, &cv);
+	v->l3 = c->key.l3;
+	v->ethertype = c->key.ethertype;
+	orig_endpoints(c, &v->src, &v->dst, &v->sport, &v->dport);
+	v->proto = c->key.proto;
+	v->spi = c->key.spi;
+	if (c->pflags & TM_CP_PROTO)
+		v->flags |= TM_PF_HAS_PROTO;
+	if (c->pflags & TM_CP_PORTS)
+		v->flags |= TM_PF_HAS_PORTS;
+	else
+		v->sport = v->dport = 0;
+	if (c->pflags & TM_CP_SPI)
+		v->flags |= TM_PF_HAS_SPI;
+	if (c->pflags & TM_CP_ICMP) {
+		v->flags |= TM_PF_HAS_ICMP;
+		v->icmp_type = c->icmp_type;
+		v->icmp_code = c->icmp_code;
+	}
+	if (c->pflags & TM_CP_STREAM)
+		v->flags |= TM_PF_STREAM;
+	v->n_vlans = cv.n_vlans;
+	memcpy(v->vlans, cv.vlans, sizeof(v->vlans));
+	v->n_tunnels = cv.n_tunnels;
+	memcpy(v->tunnels, cv.tunnels, sizeof(v->tunnels));
+	if (cv.n_tunnels) {
+		v->outer_src = cv.tunnels[0].src;
+		v->outer_dst = cv.tunnels[0].dst;
+		v->flags |= TM_PF_NESTED_L3;
+	} else {
+		v->outer_src = v->src;
+		v->outer_dst = v->dst;
+	}
+	return v;
+}
+
+/* The application is known now (name may be NULL: never will be): a
+ * pending class choice becomes final. pkt is the originator's view. */
+static void decide(struct tm_tracker *t, struct tm_conn *c,
+    const struct tm_packet *pkt, const char *name)
+{
+	int pending;
+	uint16_t cls;
+
+	c->state |= TM_CS_APP_DONE;
+	if (!(c->state & TM_CS_PENDING))
+		return;
+	c->state &= (uint8_t)~TM_CS_PENDING;
+	cls = choose(t, pkt, name, 1, &pending);
+	if (cls != c->cls) {
+		c->prov_cls = c->cls;
+		c->prov_cls_set = 1;
+		set_class(t, c, cls);
+		t->st.reclassified++;
+	}
+}
+
+/* ---- nDPI ----------------------------------------------------------------- */
+
+/* nDPI has decided, or gave up: record the verdict, free its state. */
+static void verdict(struct tm_tracker *t, struct tm_conn *c,
+    const struct tm_packet *orig_view, const struct tm_ndpi_verdict *v)
+{
+	char buf[128];
+	const char *name;
+
+	c->app_master = v->master;
+	c->app_proto = v->app;
+	name = tm_ndpi_name(t->o.ndpi, *v, buf, sizeof(buf));
+	if (name)
+		t->st.ndpi_detected++;
+	else
+		t->st.ndpi_undetected++;
+	tm_ndpi_end(t->o.ndpi, (int)c->ndpi - 1);
+	c->ndpi = 0;
+	if (c->state & TM_CS_PENDING)
+		decide(t, c, orig_view ? orig_view : rebuilt(t, c), name);
+	else
+		c->state |= TM_CS_APP_DONE;
+}
+
+/* A packet with payload for a connection nDPI has not decided yet. */
+static void ndpi_feed(struct tm_tracker *t, struct tm_conn *c,
+    const struct tm_packet *pkt, int side, int64_t ts)
+{
+	struct tm_ndpi_verdict v = { 0, 0 };
+	uint32_t off = pkt->layers[pkt->l3_layer].offset;
+	int slot;
+
+	if (off >= pkt->caplen)
+		return;
+	if (!c->ndpi) {
+		/* per-flow state only from the first payload packet on: a
+		 * flood of empty openings never takes any */
+		uint32_t me = tm_conntab_index(t->conns, c), victim;
+
+		slot = tm_ndpi_begin(t->o.ndpi, me);
+		if (slot < 0 && tm_ndpi_oldest(t->o.ndpi, &victim) >= 0) {
+			/* every state is busy: give up on the flow fed least
+			 * recently (most likely over) rather than on this one */
+			struct tm_conn *old = tm_conntab_at(t->conns, victim);
+			struct tm_ndpi_verdict ov;
+
+			tm_ndpi_giveup(t->o.ndpi, (int)old->ndpi - 1, &ov);
+			verdict(t, old, NULL, &ov);
+			t->st.ndpi_reclaimed++;
+			slot = tm_ndpi_begin(t->o.ndpi, me);
+		}
+		if (slot < 0) {
+			t->st.ndpi_pool_full++;
+			c->state |= TM_CS_NO_NDPI;
+			decide(t, c, side ? as_orig(t, pkt) : pkt, NULL);
+			return;
+		}
+		c->ndpi = (uint32_t)slot + 1;
+		t->st.ndpi_flows++;
+		if (tm_ndpi_busy(t->o.ndpi) > t->st.ndpi_busy_peak)
+			t->st.ndpi_busy_peak = tm_ndpi_busy(t->o.ndpi);
+	}
+	slot = (int)c->ndpi - 1;
+	t->st.ndpi_packets++;
+	c->ndpi_pkts++;
+	if (tm_ndpi_feed(t->o.ndpi, slot, pkt->data + off, pkt->caplen - off,
+	    (uint64_t)(ts / 1000000), &v)) {
+		verdict(t, c, side ? as_orig(t, pkt) : pkt, &v);
+		return;
+	}
+	if (c->ndpi_pkts >= t->o.ndpi_max_packets) {
+		tm_ndpi_giveup(t->o.ndpi, slot, &v);
+		verdict(t, c, side ? as_orig(t, pkt) : pkt, &v);
+	}
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static struct tm_conn *open_conn(struct tm_tracker *t,
+    const struct tm_packet *pkt, const struct tm_key *key, uint64_t h,
+    int dir, int64_t ts, uint64_t frame)
+{
+	struct tm_conn *c;
+	uint8_t pflags = 0;
+	int pending = 0, app_final;
+	uint16_t cls;
+
+	if (pkt->flags & TM_PF_HAS_PROTO)
+		pflags |= TM_CP_PROTO;
+	if (pkt->flags & TM_PF_STREAM)
+		pflags |= TM_CP_STREAM;
+	else if (pkt->flags & TM_PF_HAS_PORTS)
+		pflags |= TM_CP_DGRAM;
+	if (pkt->flags & TM_PF_HAS_PORTS)
+		pflags |= TM_CP_PORTS;
+	if (pkt->flags & TM_PF_HAS_ICMP)
+		pflags |= TM_CP_ICMP;
+	if (pkt->flags & TM_PF_HAS_SPI)
+		pflags |= TM_CP_SPI;
+	c = tm_conntab_insert(t->conns, key, h, ts, base_tclass(pflags));
+	c->pflags = pflags;
+	c->orig = (uint8_t)dir;
+	c->first_frame = frame;
+	c->icmp_type = pkt->icmp_type;
+	c->icmp_code = pkt->icmp_code;
+	c->ctx = tm_conntab_ctx_intern(t->conns, pkt);
+
+	/* nDPI may name the application later; without it, or without an
+	 * IP layer for it to look at, the application is never known */
+	app_final = !t->o.ndpi || (pkt->l3 != TM_L3_IPV4 &&
+	    pkt->l3 != TM_L3_IPV6);
+	if (app_final)
+		c->state |= TM_CS_APP_DONE;
+	cls = choose(t, pkt, NULL, app_final, &pending);
+	set_class(t, c, cls);
+	if (pending) {
+		c->state |= TM_CS_PENDING;
+		t->st.pending++;
+	}
+	return c;
+}
+
+static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
+{
+	struct tm_tracker *t = arg;
+	struct tm_flow_rec f;
+	struct tm_packet *p;
+	char app[128];
+
+	if (c->ndpi) {
+		struct tm_ndpi_verdict v;
+
+		tm_ndpi_giveup(t->o.ndpi, (int)c->ndpi - 1, &v);
+		verdict(t, c, NULL, &v);
+	} else if (c->state & TM_CS_PENDING) {
+		decide(t, c, rebuilt(t, c), NULL);
+	}
+	if (!t->fn)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	f.why = why;
+	tm_conntab_ctx_get(t->conns, c->ctx, &f.ctx);
+	orig_endpoints(c, &f.orig_h, &f.resp_h, &f.orig_p, &f.resp_p);
+	f.has_ports = (c->pflags & TM_CP_PORTS) != 0;
+	f.class_name = t->o.classes->v[c->cls].name;
+	if (c->prov_cls_set)
+		f.prov_class = t->o.classes->v[c->prov_cls].name;
+	f.app = tm_tracker_app(t, c, app, sizeof(app));
+	tm_flow_uid(c, f.uid, sizeof(f.uid));
+
+	/* the Community ID of the first packet's tuple */
+	p = &t->scratch;
+	memset(p, 0, sizeof(*p));
+	p->l3 = c->key.l3;
+	p->src = f.orig_h;
+	p->dst = f.resp_h;
+	p->proto = c->key.proto;
+	if (c->pflags & TM_CP_PROTO)
+		p->flags |= TM_PF_HAS_PROTO;
+	if (f.has_ports) {
+		p->flags |= TM_PF_HAS_PORTS;
+		p->sport = f.orig_p;
+		p->dport = f.resp_p;
+	}
+	if (c->pflags & TM_CP_ICMP) {
+		p->flags |= TM_PF_HAS_ICMP;
+		p->icmp_type = c->icmp_type;
+		p->icmp_code = c->icmp_code;
+	}
+	tm_community_id(p, t->o.cid_seed, f.community_id,
+	    sizeof(f.community_id));
+	t->fn(&f, t->arg);
+}
+
+void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
+    int64_t ts, uint64_t frame, struct tm_decision *d)
+{
+	struct tm_key key;
+	struct tm_conn *c;
+	uint64_t h, total;
+	uint32_t flags = pkt->flags;
+	int dir, side, control;
+
+	if (ts > t->clock || t->next_sweep == INT64_MIN)
+		t->clock = ts;
+	if (t->clock >= t->next_sweep) {
+		if (t->next_sweep != INT64_MIN)
+			tm_conntab_expire(t->conns, t->clock);
+		t->next_sweep = t->clock + t->sweep_ns;
+	}
+	tm_key_make(pkt, t->o.ctx_mask, &key, &dir);
+	h = tm_key_hash(&key);
+	c = tm_conntab_find(t->conns, &key, h);
+	if (c) {
+		if (tm_conntab_idle(t->conns, c, ts)) {
+			tm_conntab_end(t->conns, c, tm_conn_idle_reason(c));
+			c = NULL;
+		} else if ((flags & TM_PF_CONN_OPEN) &&
+		    conn_tclass(c) == TM_TC_TCP_CLOSING) {
+			/* a new opening on a closed connection's key */
+			t->st.port_reuse++;
+			tm_conntab_end(t->conns, c, tm_conn_idle_reason(c));
+			c = NULL;
+		}
+	}
+	if (!c)
+		c = open_conn(t, pkt, &key, h, dir, ts, frame);
+
+	side = dir != c->orig;
+	c->pkts[side]++;
+	c->bytes[side] += pkt->len;
+	if (flags & TM_PF_CONN_CLOSE)
+		c->state |= side ? TM_CS_FIN_RESP : TM_CS_FIN_ORIG;
+	if (flags & TM_PF_CONN_ABORT)
+		c->state |= TM_CS_RST;
+	t->st.packets++;
+	t->st.bytes += pkt->len;
+
+	if (!(c->state & (TM_CS_APP_DONE | TM_CS_NO_NDPI)) &&
+	    (flags & TM_PF_HAS_PAYLOAD) && pkt->payload_len > 0 &&
+	    (pkt->l3 == TM_L3_IPV4 || pkt->l3 == TM_L3_IPV6))
+		ndpi_feed(t, c, pkt, side, ts);
+
+	total = c->bytes[0] + c->bytes[1];
+	control = (flags & TM_PF_CONN_CONTROL) != 0;
+	d->stored = tm_cutoff_stores(total, c->cutoff, control,
+	    t->o.keep_control);
+	if (d->stored) {
+		c->stored_pkts++;
+		c->stored_bytes += pkt->len;
+		t->st.stored_pkts++;
+		t->st.stored_bytes += pkt->len;
+	} else {
+		c->state |= TM_CS_CUTOFF;
+	}
+	tm_conntab_touch(t->conns, c, ts, conn_tclass(c));
+	d->conn = c;
+	d->from_resp = side;
+	d->cls = c->cls;
+	d->snaplen = t->o.classes->v[c->cls].snaplen;
+	d->total = total;
+}
+
+void tm_tracker_finish(struct tm_tracker *t)
+{
+	tm_conntab_flush(t->conns, TM_END_EOF);
+}
