@@ -29,7 +29,8 @@ static void sha1_block(struct sha1 *s, const uint8_t *p)
 	uint32_t w[80], a, b, c, d, e, f, k, t;
 
 	for (int i = 0; i < 16; i++)
-		w[i] = ((uint32_t)p[4 * i] << 24) | ((uint32_t)p[4 * i + 1] << 16) |
+		w[i] = ((uint32_t)p[4 * i] << 24) |
+		    ((uint32_t)p[4 * i + 1] << 16) |
 		    ((uint32_t)p[4 * i + 2] << 8) | p[4 * i + 3];
 	for (int i = 16; i < 80; i++)
 		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
@@ -157,18 +158,19 @@ int tm_community_id_tuple(const struct tm_addr *src, const struct tm_addr *dst,
 	uint8_t hdr[4];
 	struct sha1 s;
 
-	if (src->family != dst->family || (src->family != 4 && src->family != 6))
+	if (src->family != dst->family ||
+	    (src->family != 4 && src->family != 6))
 		return -1;
 	alen = src->family == 4 ? 4 : 16;
 	if (has_ports && (proto == PROTO_ICMP || proto == PROTO_ICMP6)) {
-		int peer = proto == PROTO_ICMP ? icmp4_counterpart((uint8_t)sport) :
+		int peer = proto == PROTO_ICMP ?
+		    icmp4_counterpart((uint8_t)sport) :
 		    icmp6_counterpart((uint8_t)sport);
 
-		if (peer < 0) {
-			one_way = 1;	/* ports: type and code, never swapped */
-		} else {
+		if (peer < 0)
+			one_way = 1;	/* type and code, never swapped */
+		else
 			pb = (uint16_t)peer;
-		}
 	}
 	cmp = memcmp(a->a, b->a, alen);
 	if (!one_way && (cmp > 0 || (cmp == 0 && (!has_ports || pa >= pb)))) {
@@ -246,7 +248,8 @@ void tm_community_id_render(const uint8_t digest[TM_COMMUNITY_ID_DIGEST],
 			v |= digest[i + 2];
 		*o++ = b64[(v >> 18) & 63];
 		*o++ = b64[(v >> 12) & 63];
-		*o++ = i + 1 < TM_COMMUNITY_ID_DIGEST ? b64[(v >> 6) & 63] : '=';
+		*o++ = i + 1 < TM_COMMUNITY_ID_DIGEST ? b64[(v >> 6) & 63] :
+		    '=';
 		*o++ = i + 2 < TM_COMMUNITY_ID_DIGEST ? b64[v & 63] : '=';
 	}
 	*o = '\0';

@@ -19,8 +19,8 @@ struct tm_expr_conn {
 	int app_final;			/* 1: nDPI has decided (app may be NULL:
 					 * never known -> predicate is false) */
 	const char *class_name;		/* the connection's class */
-	const char *community_id;	/* "1:..." Community ID v1; NULL: the
-					 * evaluator computes it from the packet */
+	const char *community_id;	/* "1:..." Community ID v1; NULL:
+					 * computed from the packet */
 };
 
 enum tm_expr_result { TM_EXPR_FALSE = 0, TM_EXPR_TRUE = 1,

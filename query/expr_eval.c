@@ -185,8 +185,8 @@ static int eval_tid(const struct node *n, const struct tm_packet *pkt)
 	for (unsigned i = 0; i < n_tunnels(pkt); i++) {
 		const struct tm_tunnel *t = &pkt->tunnels[i];
 
-		if ((t->ids & n->u.tid.flag) &&
-		    (n->u.tid.type == TM_TUN_NONE || t->type == n->u.tid.type) &&
+		if ((t->ids & n->u.tid.flag) && (n->u.tid.type == TM_TUN_NONE ||
+		    t->type == n->u.tid.type) &&
 		    tid_field(t, n->u.tid.flag) == n->u.tid.val)
 			return 1;
 	}

@@ -96,8 +96,8 @@ int tm_expr_lex(const char *text, struct tok **toks, size_t *n,
 			if (text[i + 1] != (char)ch) {
 				free(*toks);
 				*toks = NULL;
-				return tm_expr_errf(err, col, "expected '%c%c', "
-				    "got a single '%c'", ch, ch, ch);
+				return tm_expr_errf(err, col, "expected "
+				    "'%c%c', got a single '%c'", ch, ch, ch);
 			}
 			rc = push(toks, n, &cap, ch == '&' ? T_AND : T_OR,
 			    text + i, 2, col);

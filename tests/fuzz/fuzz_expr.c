@@ -134,14 +134,16 @@ static void check_eval(const struct tm_expr *e, const struct tm_expr *c,
 				if (r != TM_EXPR_FALSE && r != TM_EXPR_TRUE &&
 				    r != TM_EXPR_UNKNOWN)
 					die("bad result", text);
-				if (r != tm_expr_eval_at(c, &views[v], conn, ts))
+				if (r != tm_expr_eval_at(c, &views[v], conn,
+				    ts))
 					die("canonical form evaluates "
 					    "differently", text);
-				if (r == TM_EXPR_TRUE && ts != TM_EXPR_NO_TIME &&
-				    tm_expr_uses_time(e) &&
-				    (ts < from || (ts >= until &&
-				    until != INT64_MAX)))
-					die("true outside its time range", text);
+				if (r == TM_EXPR_TRUE &&
+				    ts != TM_EXPR_NO_TIME &&
+				    tm_expr_uses_time(e) && (ts < from ||
+				    (ts >= until && until != INT64_MAX)))
+					die("true outside its time range",
+					    text);
 			}
 		}
 		if (tm_expr_eval(e, &views[v], NULL) !=

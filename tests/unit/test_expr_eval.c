@@ -405,7 +405,7 @@ static void test_tunnel_ids(void **state)
 	expect(&pkt, NULL, "l2tp session 7", T);
 	expect(&pkt, NULL, "l2tp session 3", F);
 	expect(&pkt, NULL, "pppoe session 17", T);
-	expect(&pkt, NULL, "pppoe session 7", F);	/* L2TP's, not PPPoE's */
+	expect(&pkt, NULL, "pppoe session 7", F);	/* L2TP's session */
 	expect(&pkt, NULL, "erspan session 9", T);
 	expect(&pkt, NULL, "erspan session 17", F);
 	expect(&pkt, NULL, "mpls label 16", T);

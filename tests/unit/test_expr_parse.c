@@ -48,7 +48,8 @@ static void expect_error(const struct tm_expr_opts *o, const char *text,
 	struct tm_expr *e = tm_expr_compile(text, o, &err);
 
 	if (e) {
-		fail_msg("'%s' compiled to '%s', want an error", text, format(e));
+		fail_msg("'%s' compiled to '%s', want an error", text,
+		    format(e));
 	}
 	if (err.column != col || strcmp(err.msg, msg) != 0)
 		fail_msg("'%s':\n got %d '%s'\nwant %d '%s'", text, err.column,
@@ -188,14 +189,16 @@ static void test_context_predicates(void **state)
 	expect_form(NULL, "tunnel \"any\"", "tunnel \"any\"");
 	expect_form(NULL, "tunnel l2tp or mpls or pppoe or erspan",
 	    "(tunnel l2tp or tunnel mpls or tunnel pppoe or tunnel erspan)");
-	expect_form(NULL, "tunnel vxlan or gre", "(tunnel vxlan or tunnel gre)");
+	expect_form(NULL, "tunnel vxlan or gre",
+	    "(tunnel vxlan or tunnel gre)");
 	expect_form(NULL, "tunnel vxlan or gre key 5",
 	    "(tunnel vxlan or gre key 5)");
 	expect_form(NULL, "gre key 0x10", "gre key 16");
 	expect_form(NULL, "gre key 1 or 2", "(gre key 1 or gre key 2)");
 	expect_form(NULL, "l2tp session 7", "l2tp session 7");
 	expect_form(NULL, "l2tp tunnel 3", "l2tp tunnel 3");
-	expect_form(NULL, "l2tp tunnel 3 or 4", "(l2tp tunnel 3 or l2tp tunnel 4)");
+	expect_form(NULL, "l2tp tunnel 3 or 4",
+	    "(l2tp tunnel 3 or l2tp tunnel 4)");
 	expect_form(NULL, "pppoe session 1", "pppoe session 1");
 	expect_form(NULL, "erspan session 1023", "erspan session 1023");
 	expect_form(NULL, "mpls label 16", "mpls label 16");
@@ -207,7 +210,8 @@ static void test_context_predicates(void **state)
 	expect_form(NULL, "app ah", "app \"ah\"");
 	expect_form(NULL, "class bulk", "class bulk");
 	expect_form(NULL, "class \"bulk data\"", "class \"bulk data\"");
-	expect_form(NULL, "class \"say \\\"hi\\\"\"", "class \"say \\\"hi\\\"\"");
+	expect_form(NULL, "class \"say \\\"hi\\\"\"",
+	    "class \"say \\\"hi\\\"\"");
 	expect_form(NULL, "community_id 1:wCb3OG7yAFWelaUydu0D+125CLM=",
 	    "community_id 1:wCb3OG7yAFWelaUydu0D+125CLM=");
 	expect_form(NULL, "community_id \"1:wCb3OG7yAFWelaUydu0D+125CLM=\"",
@@ -415,8 +419,8 @@ static void test_errors(void **state)
 	expect_error(NULL, "src", 4, "column 4: expected host, net, port or "
 	    "portrange after 'src', got end of input");
 	expect_error(NULL, "foo", 1, "column 1: expected a predicate (host, "
-	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, app, "
-	    "class, ...), got 'foo'");
+	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, "
+	    "app, class, ...), got 'foo'");
 	expect_error(NULL, "port 80 port 81", 9, "column 9: expected 'and', "
 	    "'or' or end of input, got 'port'");
 	expect_error(NULL, "(port 80", 9, "column 9: expected ')' to close the "
@@ -426,8 +430,8 @@ static void test_errors(void **state)
 	expect_error(NULL, "port 80)", 8,
 	    "column 8: unbalanced ')': no '(' to close");
 	expect_error(NULL, "()", 2, "column 2: expected a predicate (host, "
-	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, app, "
-	    "class, ...), got ')'");
+	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, "
+	    "app, class, ...), got ')'");
 	expect_error(NULL, "port 80 and", 12, "column 12: expected a predicate "
 	    "(host, net, port, portrange, proto, ip, ip6, arp, spi, vlan, "
 	    "tunnel, app, class, ...), got end of input");
@@ -435,8 +439,8 @@ static void test_errors(void **state)
 	    "(host, net, port, portrange, proto, ip, ip6, arp, spi, vlan, "
 	    "tunnel, app, class, ...), got 'and'");
 	expect_error(NULL, "not", 4, "column 4: expected a predicate (host, "
-	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, app, "
-	    "class, ...), got end of input");
+	    "net, port, portrange, proto, ip, ip6, arp, spi, vlan, tunnel, "
+	    "app, class, ...), got end of input");
 	expect_error(NULL, "port 80 & port 81", 9,
 	    "column 9: expected '&&', got a single '&'");
 	expect_error(NULL, "port 80 | port 81", 9,
@@ -550,7 +554,8 @@ static void test_name_checks(void **state)
 	    "column 5: unknown application 'tls..dns'");
 	expect_form(&o, "tunnel etherip", "tunnel etherip");
 	expect_form(&o, "tunnel gre", "tunnel gre");
-	expect_error(&o, "tunnel foo", 8, "column 8: unknown tunnel type 'foo'");
+	expect_error(&o, "tunnel foo", 8,
+	    "column 8: unknown tunnel type 'foo'");
 }
 
 static void test_uses(void **state)
