@@ -19,8 +19,7 @@
  *    only way to be TRUE: outside it nothing is.
  * A violation aborts with a message.
  *
- * Seeds: every expression of docs/query-language.md's examples works well
- * (one per file).
+ * Seeds: tests/fuzz/fuzz_expr.seeds.sh DIR (run.sh calls it).
  */
 #include <stdint.h>
 #include <stdio.h>
