@@ -79,7 +79,9 @@ void tm_decode(const struct tm_registry *r, struct tm_packet *pkt,
 
 	for (;;) {
 		const struct tm_dissector_slot *s;
-		struct tm_cursor saved;
+		const uint8_t *saved_p, *saved_end;
+		uint32_t saved_wire;
+		uint8_t saved_partial;
 		enum tm_verdict v;
 		int d = lookup(r, pkt, table, value);
 
@@ -104,8 +106,14 @@ void tm_decode(const struct tm_registry *r, struct tm_packet *pkt,
 		pkt->via_value = value;
 		c.start = c.p;
 		c.err = 0;
-		saved = c;
-		memset(&nx, 0, sizeof(nx));
+		/* field by field: a whole-struct copy right after the
+		 * dissector's narrow stores stalls store forwarding */
+		saved_p = c.p;
+		saved_end = c.end;
+		saved_wire = c.wire;
+		saved_partial = c.partial;
+		nx.narrow = 0;
+		nx.has_alt = 0;
 
 		v = s->d->decode(&c, pkt, &nx);
 		switch (v) {
@@ -142,7 +150,10 @@ void tm_decode(const struct tm_registry *r, struct tm_packet *pkt,
 			return;
 		case TM_DECLINE:
 			pkt->n_layers--;
-			c = saved;
+			c.p = c.start = saved_p;
+			c.end = saved_end;
+			c.wire = saved_wire;
+			c.partial = saved_partial;
 			if (!has_alt)
 				return;
 			has_alt = 0;

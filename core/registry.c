@@ -249,6 +249,15 @@ int tm_registry_add_plugin(struct tm_registry *r, const struct tm_plugin *pl,
 		    pl->abi, TM_DISSECTOR_ABI);
 		return -1;
 	}
+	if (pl->packet_size != sizeof(struct tm_packet) ||
+	    pl->cursor_size != sizeof(struct tm_cursor) ||
+	    pl->next_size != sizeof(struct tm_next) ||
+	    pl->tunnel_size != sizeof(struct tm_tunnel)) {
+		set_reason(m, "built against a different <timemachine/"
+		    "dissector.h> (ABI %u, but its structures have other "
+		    "sizes): rebuild it against this tm's header", pl->abi);
+		return -1;
+	}
 	if (!valid_name(pl->name)) {
 		set_reason(m, "plugin has a missing or invalid name");
 		return -1;

@@ -275,17 +275,28 @@ variant abi999 's/\.abi = TM_DISSECTOR_ABI,/.abi = 999,/'
 check "the ABI 999 variant really says 999" \
 	grep -q '\.abi = 999,' "$W/abi999/etherip.c"
 refused "dissector ABI 999" "$W/abi999" \
-	"dissector built for ABI 999, this tm speaks ABI 1"
+	"dissector built for ABI 999, this tm speaks ABI 2"
 
 # the whole plugin built against a header of another ABI
 mkdir -p "$W/hdr999/timemachine"
-sed -e 's/^#define TM_DISSECTOR_ABI 1u$/#define TM_DISSECTOR_ABI 999u/' \
+sed -e 's/^#define TM_DISSECTOR_ABI [0-9]*u$/#define TM_DISSECTOR_ABI 999u/' \
 	"$P/include/timemachine/dissector.h" >"$W/hdr999/timemachine/dissector.h"
 check "the ABI 999 header really says 999" \
 	grep -q '^#define TM_DISSECTOR_ABI 999u$' "$W/hdr999/timemachine/dissector.h"
 variant plugin999 's/^//' -I"$W/hdr999"
 refused "plugin built against ABI 999" "$W/plugin999" \
-	"built for plugin ABI 999, this tm speaks ABI 1"
+	"built for plugin ABI 999, this tm speaks ABI 2"
+
+# built against a header of the same ABI number whose packet view differs
+# (a field added without bumping the version): the size guard refuses it
+mkdir -p "$W/hdrsize/timemachine"
+sed -e 's/^\tuint32_t scratch;\(.*\)$/\tuint32_t scratch;\1\n\tuint64_t added_field;/' \
+	"$P/include/timemachine/dissector.h" >"$W/hdrsize/timemachine/dissector.h"
+check "the changed header really has the added field" \
+	grep -q 'added_field' "$W/hdrsize/timemachine/dissector.h"
+variant pluginsize 's/^//' -I"$W/hdrsize"
+refused "plugin built against a header with another view size" "$W/pluginsize" \
+	"structures have other sizes"
 
 # a shared object that is no timemachine plugin
 mkdir -p "$W/noentry"

@@ -106,8 +106,8 @@ static const struct tm_dissector other = {
 static int setup(void **state)
 {
 	static const struct tm_dissector *const list[] = { &ctl, &other };
-	static const struct tm_plugin pl = { TM_DISSECTOR_ABI, "testdecode",
-		"1", list, 2 };
+	static const struct tm_plugin pl =
+	    TM_PLUGIN_INIT("testdecode", "1", list);
 
 	(void)state;
 	return tm_registry_add_plugin(tm_test_registry(), &pl, "test_decode",

@@ -73,8 +73,8 @@ static void test_ipv6(void **state)
 static void test_port_binding(void **state)
 {
 	static const struct tm_dissector *const list[] = { &app };
-	static const struct tm_plugin pl = { TM_DISSECTOR_ABI, "sctpapp",
-		"1", list, 1 };
+	static const struct tm_plugin pl =
+	    TM_PLUGIN_INIT("sctpapp", "1", list);
 	struct tm_registry *r = tm_test_registry();
 	const struct tm_packet *p;
 	char err[256];

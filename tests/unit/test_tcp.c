@@ -82,8 +82,8 @@ static void test_options(void **state)
 static void test_port_dispatch(void **state)
 {
 	static const struct tm_dissector *const list[] = { &app };
-	static const struct tm_plugin pl = { TM_DISSECTOR_ABI, "tcpapp",
-		"1", list, 1 };
+	static const struct tm_plugin pl =
+	    TM_PLUGIN_INIT("tcpapp", "1", list);
 	struct tm_registry *r = tm_test_registry();
 	const struct tm_packet *p;
 	char err[256];

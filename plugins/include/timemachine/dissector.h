@@ -14,7 +14,8 @@
  * returns tm_fail(c).
  *
  * Any change to a structure or enum below bumps TM_DISSECTOR_ABI; the loader
- * refuses modules built for another version.
+ * refuses modules built for another version, and, as a second guard, one
+ * whose view, cursor or verdict structures have another size.
  */
 #ifndef TIMEMACHINE_DISSECTOR_H
 #define TIMEMACHINE_DISSECTOR_H
@@ -27,7 +28,7 @@
 extern "C" {
 #endif
 
-#define TM_DISSECTOR_ABI 1u
+#define TM_DISSECTOR_ABI 2u
 
 /* ---- dispatch tables ---------------------------------------------------
  * A dissector attaches to (table, value) pairs and hands the next layer on
@@ -617,6 +618,12 @@ struct tm_plugin {
 	const char *version;
 	const struct tm_dissector *const *dissectors;
 	size_t n_dissectors;
+	/* sizes of the shared structures as the module was compiled: the
+	 * loader refuses a module whose header differs from tm's */
+	uint32_t packet_size;		/* sizeof(struct tm_packet) */
+	uint32_t cursor_size;		/* sizeof(struct tm_cursor) */
+	uint32_t next_size;		/* sizeof(struct tm_next) */
+	uint32_t tunnel_size;		/* sizeof(struct tm_tunnel) */
 };
 
 /* Every module exports this one symbol (libltdl also finds
@@ -626,14 +633,20 @@ typedef const struct tm_plugin *(*tm_plugin_entry_fn)(void);
 
 #define TM_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* An initializer for a struct tm_plugin over an array of dissectors, with
+ * the ABI version and structure sizes filled in. */
+#define TM_PLUGIN_INIT(NAME, VERSION, LIST)				\
+	{ TM_DISSECTOR_ABI, NAME, VERSION, LIST, TM_ARRAY_LEN(LIST),	\
+	  sizeof(struct tm_packet), sizeof(struct tm_cursor),		\
+	  sizeof(struct tm_next), sizeof(struct tm_tunnel) }
+
 /* Declares a module holding the given dissectors:
  *   TM_PLUGIN("gre", "1.0", &gre_dissector);                               */
 #define TM_PLUGIN(NAME, VERSION, ...)					\
 	static const struct tm_dissector *const tm__dissectors[] = {	\
 		__VA_ARGS__ };						\
-	static const struct tm_plugin tm__plugin = {			\
-		TM_DISSECTOR_ABI, NAME, VERSION, tm__dissectors,	\
-		TM_ARRAY_LEN(tm__dissectors) };				\
+	static const struct tm_plugin tm__plugin =			\
+		TM_PLUGIN_INIT(NAME, VERSION, tm__dissectors);		\
 	__attribute__((visibility("default")))				\
 	const struct tm_plugin *tm_plugin_entry(void);			\
 	const struct tm_plugin *tm_plugin_entry(void) { return &tm__plugin; }
