@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -158,6 +159,10 @@ static void print_stats(struct tm_tracker *t)
 {
 	const struct tm_tracker_stats *s = tm_tracker_stats(t);
 	const struct tm_conn_stats *c = tm_conntab_stats(tm_tracker_conns(t));
+	struct rusage ru;
+
+	memset(&ru, 0, sizeof(ru));
+	getrusage(RUSAGE_SELF, &ru);
 
 	fprintf(stderr,
 	    "packets %llu\nbytes %llu\nstored_packets %llu\nstored_bytes %llu\n"
@@ -169,7 +174,7 @@ static void print_stats(struct tm_tracker *t)
 	    "ndpi_undetected %llu\nndpi_pool_full %llu\nndpi_reclaimed %llu\n"
 	    "ndpi_busy_peak %llu\n"
 	    "class_pending %llu\nclass_changed %llu\n"
-	    "conn_entry_bytes %zu\n",
+	    "conn_entry_bytes %zu\nconn_table_bytes %zu\nmax_rss_kb %ld\n",
 	    (unsigned long long)s->packets, (unsigned long long)s->bytes,
 	    (unsigned long long)s->stored_pkts,
 	    (unsigned long long)s->stored_bytes,
@@ -190,7 +195,8 @@ static void print_stats(struct tm_tracker *t)
 	    (unsigned long long)s->ndpi_busy_peak,
 	    (unsigned long long)s->pending,
 	    (unsigned long long)s->reclassified,
-	    sizeof(struct tm_conn));
+	    sizeof(struct tm_conn), tm_conntab_memory(tm_tracker_conns(t)),
+	    ru.ru_maxrss);
 }
 
 int tm_cmd_flows(int argc, char **argv)
