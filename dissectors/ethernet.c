@@ -7,6 +7,8 @@
  */
 #include <timemachine/dissector.h>
 
+#include "llc.h"
+
 enum { EV_BAD_LENGTH, EV_BAD_TYPE };
 
 static const char *const events[] = {
@@ -24,32 +26,11 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
 {
 	uint16_t type;
-	uint8_t llc[8];
-	uint32_t oui;
 
 	if (tm_skip(c, 12) || tm_get_be16(c, &type))
 		return tm_fail(c);
-	if (type >= 0x0600)
-		return tm_next(next, TM_TABLE_ETHERTYPE, type);
-	if (type > 1500)
-		return tm_malformed(pkt, EV_BAD_TYPE);
-	/* 802.3: a length (padding is not part of it), then LLC */
-	if (type < 3 || tm_limit(c, type))
-		return tm_malformed(pkt, EV_BAD_LENGTH);
-	/* DSAP, SSAP, control: SNAP is AA AA 03 */
-	if (tm_peek_bytes(c, 0, llc, 3))
-		return tm_fail(c);
-	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
-		return TM_DONE;
-	if (type < 8)
-		return tm_malformed(pkt, EV_BAD_LENGTH);
-	if (tm_get_bytes(c, llc, 8))
-		return tm_fail(c);
-	oui = ((uint32_t)llc[3] << 16) | ((uint32_t)llc[4] << 8) | llc[5];
-	if (oui != 0x000000 && oui != 0x0000f8)
-		return TM_DONE;
-	return tm_next(next, TM_TABLE_ETHERTYPE,
-	    (uint16_t)((llc[6] << 8) | llc[7]));
+	return tm_type_or_length(c, pkt, next, type, EV_BAD_TYPE,
+	    EV_BAD_LENGTH);
 }
 
 static const struct tm_dissector eth = {

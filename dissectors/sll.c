@@ -10,6 +10,8 @@
  */
 #include <timemachine/dissector.h>
 
+#include "llc.h"
+
 static const struct tm_binding bindings[] = {
 	{ TM_TABLE_LINKTYPE, 113 },	/* LINKTYPE_LINUX_SLL */
 };
@@ -24,7 +26,6 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
 {
 	uint16_t hatype, proto;
-	uint8_t llc[8];
 
 	(void)pkt;
 	if (tm_peek_be16(c, 2, &hatype) || tm_peek_be16(c, 14, &proto) ||
@@ -45,16 +46,14 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	if (proto != SLL_P_802_2)
 		return TM_DONE;
 	/* 802.2 LLC; with SNAP and an ethertype OUI, follow the ethertype */
-	if (tm_peek_bytes(c, 0, llc, 3))
-		return tm_fail(c);
-	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
+	switch (tm_llc_snap(c, &proto)) {
+	case 1:
+		return tm_next(next, TM_TABLE_ETHERTYPE, proto);
+	case 0:
 		return TM_DONE;
-	if (tm_get_bytes(c, llc, 8))
+	default:
 		return tm_fail(c);
-	if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
-		return TM_DONE;
-	return tm_next(next, TM_TABLE_ETHERTYPE,
-	    (uint16_t)((llc[6] << 8) | llc[7]));
+	}
 }
 
 static const struct tm_dissector sll = {

@@ -9,6 +9,8 @@
  */
 #include <timemachine/dissector.h>
 
+#include "llc.h"
+
 enum { EV_TOO_MANY_TAGS, EV_BAD_LENGTH, EV_BAD_TYPE };
 
 static const char *const events[] = {
@@ -28,31 +30,13 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
 {
 	uint16_t tci, type;
-	uint8_t llc[8];
 
 	if (tm_get_be16(c, &tci) || tm_get_be16(c, &type))
 		return tm_fail(c);
 	if (tm_push_vlan(pkt, (uint16_t)(tci & 0x0fffu)))
 		return tm_malformed(pkt, EV_TOO_MANY_TAGS);
-	if (type >= 0x0600)
-		return tm_next(next, TM_TABLE_ETHERTYPE, type);
-	if (type > 1500)
-		return tm_malformed(pkt, EV_BAD_TYPE);
-	/* 802.3: a length, then LLC */
-	if (type < 3 || tm_limit(c, type))
-		return tm_malformed(pkt, EV_BAD_LENGTH);
-	if (tm_peek_bytes(c, 0, llc, 3))
-		return tm_fail(c);
-	if (llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03)
-		return TM_DONE;		/* plain 802.2 LLC (STP, ...) */
-	if (type < 8)
-		return tm_malformed(pkt, EV_BAD_LENGTH);
-	if (tm_get_bytes(c, llc, 8))
-		return tm_fail(c);
-	if (llc[3] != 0 || llc[4] != 0 || (llc[5] != 0 && llc[5] != 0xf8))
-		return TM_DONE;		/* a vendor's SNAP protocol */
-	return tm_next(next, TM_TABLE_ETHERTYPE,
-	    (uint16_t)((llc[6] << 8) | llc[7]));
+	return tm_type_or_length(c, pkt, next, type, EV_BAD_TYPE,
+	    EV_BAD_LENGTH);
 }
 
 static const struct tm_dissector vlan = {
