@@ -33,6 +33,8 @@
  */
 #include <timemachine/dissector.h>
 
+#include "l2tpv3_pw.h"
+
 enum { EV_BAD_VERSION, EV_NO_ETHERNET };
 
 static const char *const events[] = {
@@ -44,42 +46,6 @@ static const char *const events[] = {
 static const struct tm_binding bindings[] = {
 	{ TM_TABLE_IP_PROTO, 115 },
 };
-
-static int known_ethertype(uint16_t t)
-{
-	switch (t) {
-	case 0x0800: case 0x0806: case 0x86dd: case 0x8100: case 0x88a8:
-	case 0x9100: case 0x8847: case 0x8848: case 0x8863: case 0x8864:
-	case 0x88cc: case 0x8809: case 0x888e: case 0x88e5: case 0x88f7:
-	case 0x8035: case 0x22f0: case 0x88b5: case 0x893a:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* The offset of the Ethernet frame after the session id, or -1. */
-static int find_ethernet(struct tm_cursor *c)
-{
-	static const uint8_t cand[] = { 0, 4, 8, 12 };
-
-	for (size_t i = 0; i < TM_ARRAY_LEN(cand); i++) {
-		size_t k = cand[i];
-		uint32_t wire = tm_wire_remaining(c);
-		uint16_t type;
-
-		if (wire < k + 14)
-			break;
-		if (tm_peek_be16(c, k + 12, &type))
-			return (int)k;	/* beyond the capture: not ruled out */
-		if (known_ethertype(type))
-			return (int)k;
-		if (type <= 1500 && (type == wire - k - 14 ||
-		    (type < 46 && wire - k - 14 == 46)))
-			return (int)k;	/* an 802.3 frame, maybe padded */
-	}
-	return -1;
-}
 
 static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
@@ -107,7 +73,7 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 	t->ids |= TM_TID_SESSION;
 	if (tm_wire_remaining(c) == 0)
 		return TM_DONE;
-	k = find_ethernet(c);
+	k = tm_l2tpv3_find_ethernet(c);
 	if (k < 0) {
 		tm_event(pkt, EV_NO_ETHERNET);
 		return TM_DONE;

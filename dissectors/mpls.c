@@ -33,6 +33,8 @@
  */
 #include <timemachine/dissector.h>
 
+#include "ethertypes.h"
+
 enum { EV_TOO_MANY_LABELS, EV_UNKNOWN_PAYLOAD };
 
 static const char *const events[] = {
@@ -49,19 +51,6 @@ static const struct tm_binding bindings[] = {
 };
 
 #define MAX_LABELS	16
-
-static int known_ethertype(uint16_t t)
-{
-	switch (t) {
-	case 0x0800: case 0x0806: case 0x86dd: case 0x8100: case 0x88a8:
-	case 0x9100: case 0x8847: case 0x8848: case 0x8863: case 0x8864:
-	case 0x88cc: case 0x8809: case 0x888e: case 0x88e5: case 0x88f7:
-	case 0x8035: case 0x22f0: case 0x88b5: case 0x893a:
-		return 1;
-	default:
-		return 0;
-	}
-}
 
 static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
     struct tm_next *next)
@@ -108,7 +97,7 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 		if (tm_peek_be16(c, 12, &type))	/* the capture ends first */
 			plain = (b >> 4) > 1;
 		else
-			plain = known_ethertype(type);
+			plain = tm_known_ethertype(type);
 		if (plain)
 			return tm_next(next, TM_TABLE_LINKTYPE, 1);
 	}
