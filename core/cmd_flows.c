@@ -68,7 +68,7 @@ static int app_check(const char *name, void *arg)
 	char err[256];
 
 	if (!*l->ndpi && !l->failed) {
-		*l->ndpi = tm_ndpi_new(l->flows, err, sizeof(err));
+		*l->ndpi = tm_ndpi_new(l->flows, 0, err, sizeof(err));
 		if (!*l->ndpi) {
 			fprintf(stderr, "tm: %s\n", err);
 			l->failed = 1;
@@ -124,7 +124,8 @@ int tm_flows_setup(const char *conf, const char *cutoff, int ndpi_mode,
 	run_ndpi = cfg->ndpi_enabled && ndpi_mode == TM_NDPI_CONFIG;
 	lazy.flows = run_ndpi ? cfg->ndpi_max_flows : 1;
 	if (run_ndpi) {
-		*ndpi = tm_ndpi_new(cfg->ndpi_max_flows, err, sizeof(err));
+		*ndpi = tm_ndpi_new(cfg->ndpi_max_flows, cfg->ndpi_thread, err,
+		    sizeof(err));
 		if (!*ndpi) {
 			fprintf(stderr, "tm: %s\n", err);
 			goto fail;

@@ -63,8 +63,7 @@ static void usage(FILE *out)
 static void on_flow(const struct tm_flow_rec *f, void *arg)
 {
 	struct plan *pl = arg;
-	uint64_t last = pl->last_data[tm_conntab_index(
-	    tm_tracker_conns(pl->trk), f->c)];
+	uint64_t last = pl->last_data[f->index];
 
 	pl->conns++;
 	for (size_t i = 0; i < N_CAND; i++)

@@ -32,6 +32,7 @@ void tm_config_defaults(struct tm_config *cfg)
 	cfg->ndpi_enabled = 1;
 	cfg->ndpi_max_packets = TM_CONFIG_DEFAULT_NDPI_PACKETS;
 	cfg->ndpi_max_flows = TM_CONFIG_DEFAULT_NDPI_FLOWS;
+	cfg->ndpi_thread = 1;
 	cfg->keep_control = 1;
 	cfg->cid_seed = 0;
 }
@@ -328,7 +329,7 @@ static int conn_pair(struct walk *w, int idx, yaml_node_t *k,
 }
 
 static const char *const ndpi_keys[] = { "enabled", "max_packets",
-	"max_flows" };
+	"max_flows", "thread" };
 
 static int ndpi_pair(struct walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
@@ -349,6 +350,11 @@ static int ndpi_pair(struct walk *w, int idx, yaml_node_t *k,
 			return failf(w, v, "ndpi.max_packets: '%s' is not a "
 			    "number from 1 to 255", scalar(v));
 		w->cfg->ndpi_max_packets = (unsigned)u;
+		return 0;
+	case 3:
+		if (parse_bool(scalar(v), &w->cfg->ndpi_thread))
+			return failf(w, v, "ndpi.thread: '%s' is not true or "
+			    "false", scalar(v));
 		return 0;
 	default:
 		if (parse_uint(scalar(v), 1, 10000000, &u))

@@ -22,6 +22,7 @@ struct tm_config {
 	int ndpi_enabled;
 	unsigned ndpi_max_packets;	/* payload packets per connection */
 	unsigned ndpi_max_flows;	/* connections classified at once */
+	int ndpi_thread;		/* nDPI runs on its own thread */
 	int keep_control;		/* control packets pass the cutoff */
 	uint16_t cid_seed;		/* Community ID seed */
 	struct tm_classes classes;

@@ -3,15 +3,38 @@
  * from a pool of fixed-size slots (nDPI 4.2's flow struct is a plain
  * structure the caller owns: it is zeroed before use, and
  * ndpi_free_flow_data() releases what nDPI allocated inside it).
+ *
+ * With a worker thread, every call into nDPI (process, give up, free a
+ * flow's data) runs on the worker, in submission order, through a
+ * single-producer single-consumer ring of jobs; packets are copied into a
+ * byte arena. Sleeping and waking use a mutex and two condition variables,
+ * with the Dekker pattern on seq_cst atomics so neither side sleeps while
+ * the other has just published work.
  */
 #include "ndpi_glue.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <ndpi_api.h>
+
+#define QJOBS	4096u		/* jobs in flight (power of two) */
+#define ARENA	(8u << 20)	/* bytes of packets in flight */
+
+struct job {
+	uint8_t type;
+	uint8_t verdict, skipped;
+	int slot;
+	uint32_t tag;
+	uint32_t len;
+	uint64_t ms;
+	uint64_t boff;		/* absolute arena position of the packet */
+	struct tm_ndpi_verdict v;
+};
 
 struct tm_ndpi {
 	struct ndpi_detection_module_struct *mod;
@@ -21,10 +44,29 @@ struct tm_ndpi {
 	unsigned busy;
 	int *free_slots;	/* stack of free slot numbers */
 	unsigned n_free;
-	/* busy slots in the order they were fed, most recent at head */
+	/* attached slots in the order they were fed, most recent at head */
 	int *prev, *next;
 	uint32_t *owner;
+	uint8_t *attached;
 	int head, tail;
+	uint8_t *decided;	/* worker side: the flow of slot is decided */
+	tm_ndpi_sink_fn sink;
+	void *sink_arg;
+
+	/* the job queue (threaded): the caller writes jobs at qhead and
+	 * publishes qpub, the worker runs them and advances qdone, the
+	 * caller hands their results to the sink from qtail */
+	int threaded;
+	struct job *jobs;
+	uint8_t *arena;
+	uint64_t qhead, qtail;
+	uint64_t ahead, atail;	/* arena positions written / freed */
+	_Atomic uint64_t qpub, qdone;
+	_Atomic int worker_sleeping, main_waiting, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	pthread_t th;
+	int th_started;
 };
 
 static void lru_unlink(struct tm_ndpi *n, int s)
@@ -61,7 +103,105 @@ size_t tm_ndpi_flow_size(void)
 	return ndpi_detection_get_sizeof_ndpi_flow_struct();
 }
 
-struct tm_ndpi *tm_ndpi_new(unsigned max_flows, char *err, size_t errlen)
+static void verdict_of(ndpi_protocol p, struct tm_ndpi_verdict *v)
+{
+	v->master = p.master_protocol;
+	v->app = p.app_protocol;
+	if (v->master == v->app)
+		v->master = NDPI_PROTOCOL_UNKNOWN;
+}
+
+/* Runs one job: on the worker, or inline. */
+static void run_job(struct tm_ndpi *n, struct job *j, const uint8_t *ip)
+{
+	struct ndpi_flow_struct *f = slot_flow(n, j->slot);
+	ndpi_protocol p;
+	uint8_t guessed = 0;
+
+	j->verdict = j->skipped = 0;
+	j->v.master = j->v.app = 0;
+	switch (j->type) {
+	case TM_NDPI_FEED:
+		if (n->decided[j->slot]) {
+			j->skipped = 1;
+			break;
+		}
+		p = ndpi_detection_process_packet(n->mod, f, ip,
+		    (unsigned short)j->len, j->ms);
+		if (p.master_protocol != NDPI_PROTOCOL_UNKNOWN ||
+		    p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
+			verdict_of(p, &j->v);
+			j->verdict = 1;
+			n->decided[j->slot] = 1;
+		}
+		break;
+	case TM_NDPI_GIVEUP:
+		if (n->decided[j->slot]) {
+			j->skipped = 1;
+			break;
+		}
+		/* no guessing from ports: a name means nDPI saw it */
+		p = ndpi_detection_giveup(n->mod, f, 0, &guessed);
+		verdict_of(p, &j->v);
+		j->verdict = 1;
+		n->decided[j->slot] = 1;
+		break;
+	default:
+		ndpi_free_flow_data(f);
+		n->decided[j->slot] = 0;
+		break;
+	}
+}
+
+/* A short busy wait before sleeping: a sleep and a wake cost more than
+ * the microseconds the other side usually needs. */
+#define SPIN 4000
+
+static inline void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static void *worker(void *arg)
+{
+	struct tm_ndpi *n = arg;
+	uint64_t i = atomic_load(&n->qdone);
+
+	for (;;) {
+		struct job *j;
+
+		for (int k = 0; k < SPIN && i == atomic_load_explicit(&n->qpub,
+		    memory_order_relaxed); k++)
+			relax();
+		if (i == atomic_load(&n->qpub)) {
+			pthread_mutex_lock(&n->mu);
+			atomic_store(&n->worker_sleeping, 1);
+			while (i == atomic_load(&n->qpub) &&
+			    !atomic_load(&n->stop))
+				pthread_cond_wait(&n->cv_work, &n->mu);
+			atomic_store(&n->worker_sleeping, 0);
+			pthread_mutex_unlock(&n->mu);
+			if (atomic_load(&n->stop))
+				return NULL;
+			continue;
+		}
+		j = &n->jobs[i & (QJOBS - 1)];
+		run_job(n, j, n->arena + (j->boff % ARENA));
+		atomic_store(&n->qdone, ++i);
+		if (atomic_load(&n->main_waiting)) {
+			pthread_mutex_lock(&n->mu);
+			pthread_cond_signal(&n->cv_done);
+			pthread_mutex_unlock(&n->mu);
+		}
+	}
+}
+
+struct tm_ndpi *tm_ndpi_new(unsigned max_flows, int thread, char *err,
+    size_t errlen)
 {
 	struct tm_ndpi *n = calloc(1, sizeof(*n));
 	NDPI_PROTOCOL_BITMASK all;
@@ -89,12 +229,31 @@ struct tm_ndpi *tm_ndpi_new(unsigned max_flows, char *err, size_t errlen)
 	n->prev = malloc(max_flows * sizeof(*n->prev));
 	n->next = malloc(max_flows * sizeof(*n->next));
 	n->owner = malloc(max_flows * sizeof(*n->owner));
+	n->attached = calloc(max_flows, 1);
+	n->decided = calloc(max_flows, 1);
 	n->head = n->tail = -1;
-	if (!n->pool || !n->free_slots || !n->prev || !n->next || !n->owner)
+	if (!n->pool || !n->free_slots || !n->prev || !n->next || !n->owner ||
+	    !n->attached || !n->decided)
 		goto oom;
 	for (unsigned i = 0; i < max_flows; i++)
 		n->free_slots[i] = (int)(max_flows - 1 - i);
 	n->n_free = max_flows;
+	if (thread) {
+		n->jobs = calloc(QJOBS, sizeof(*n->jobs));
+		n->arena = malloc(ARENA);
+		if (!n->jobs || !n->arena)
+			goto oom;
+		pthread_mutex_init(&n->mu, NULL);
+		pthread_cond_init(&n->cv_work, NULL);
+		pthread_cond_init(&n->cv_done, NULL);
+		if (pthread_create(&n->th, NULL, worker, n) != 0) {
+			snprintf(err, errlen, "nDPI: cannot start its thread");
+			tm_ndpi_free(n);
+			return NULL;
+		}
+		n->th_started = 1;
+		n->threaded = 1;
+	}
 	return n;
 oom:
 	snprintf(err, errlen, "nDPI: out of memory for %u flow states",
@@ -107,6 +266,16 @@ void tm_ndpi_free(struct tm_ndpi *n)
 {
 	if (!n)
 		return;
+	if (n->th_started) {
+		pthread_mutex_lock(&n->mu);
+		atomic_store(&n->stop, 1);
+		pthread_cond_signal(&n->cv_work);
+		pthread_mutex_unlock(&n->mu);
+		pthread_join(n->th, NULL);
+		pthread_mutex_destroy(&n->mu);
+		pthread_cond_destroy(&n->cv_work);
+		pthread_cond_destroy(&n->cv_done);
+	}
 	if (n->pool && n->free_slots) {
 		/* release what busy slots still hold */
 		uint8_t *is_free = calloc(n->cap, 1);
@@ -128,7 +297,17 @@ void tm_ndpi_free(struct tm_ndpi *n)
 	free(n->prev);
 	free(n->next);
 	free(n->owner);
+	free(n->attached);
+	free(n->decided);
+	free(n->jobs);
+	free(n->arena);
 	free(n);
+}
+
+void tm_ndpi_set_sink(struct tm_ndpi *n, tm_ndpi_sink_fn fn, void *arg)
+{
+	n->sink = fn;
+	n->sink_arg = arg;
 }
 
 int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner)
@@ -138,11 +317,28 @@ int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner)
 	if (n->n_free == 0)
 		return -1;
 	slot = n->free_slots[--n->n_free];
+	/* the worker is done with it: its END result came back */
 	memset(slot_flow(n, slot), 0, n->flow_size);
 	n->owner[slot] = owner;
+	n->attached[slot] = 1;
 	lru_push(n, slot);
 	n->busy++;
 	return slot;
+}
+
+void tm_ndpi_detach(struct tm_ndpi *n, int slot)
+{
+	if (n->attached[slot]) {
+		lru_unlink(n, slot);
+		n->attached[slot] = 0;
+	}
+}
+
+void tm_ndpi_release(struct tm_ndpi *n, int slot)
+{
+	tm_ndpi_detach(n, slot);
+	n->free_slots[n->n_free++] = slot;
+	n->busy--;
 }
 
 int tm_ndpi_oldest(const struct tm_ndpi *n, uint32_t *owner)
@@ -152,51 +348,107 @@ int tm_ndpi_oldest(const struct tm_ndpi *n, uint32_t *owner)
 	return n->tail;
 }
 
-static void verdict_of(ndpi_protocol p, struct tm_ndpi_verdict *v)
+static void hand(struct tm_ndpi *n, const struct job *j)
 {
-	v->master = p.master_protocol;
-	v->app = p.app_protocol;
-	if (v->master == v->app)
-		v->master = NDPI_PROTOCOL_UNKNOWN;
+	struct tm_ndpi_result r;
+
+	r.job = j->type;
+	r.verdict = j->verdict;
+	r.skipped = j->skipped;
+	r.slot = j->slot;
+	r.tag = j->tag;
+	r.v = j->v;
+	if (n->sink)
+		n->sink(&r, n->sink_arg);
 }
 
-int tm_ndpi_feed(struct tm_ndpi *n, int slot, const uint8_t *ip,
-    uint32_t len, uint64_t time_ms, struct tm_ndpi_verdict *v)
+size_t tm_ndpi_collect(struct tm_ndpi *n, int wait)
 {
-	ndpi_protocol p;
+	uint64_t done;
+	size_t k = 0;
 
-	if (len > 65535)
+	if (!n->threaded || n->qtail == n->qhead)
+		return 0;
+	for (int s = 0; wait && s < SPIN && atomic_load_explicit(&n->qdone,
+	    memory_order_relaxed) == n->qtail; s++)
+		relax();
+	if (wait && atomic_load(&n->qdone) == n->qtail) {
+		pthread_mutex_lock(&n->mu);
+		atomic_store(&n->main_waiting, 1);
+		while (atomic_load(&n->qdone) == n->qtail)
+			pthread_cond_wait(&n->cv_done, &n->mu);
+		atomic_store(&n->main_waiting, 0);
+		pthread_mutex_unlock(&n->mu);
+	}
+	done = atomic_load(&n->qdone);
+	while (n->qtail < done) {
+		const struct job *j = &n->jobs[n->qtail & (QJOBS - 1)];
+
+		n->qtail++;
+		if (j->type == TM_NDPI_FEED)
+			n->atail = j->boff + j->len;
+		hand(n, j);
+		k++;
+	}
+	if (n->qtail == n->qhead)
+		n->atail = n->ahead;
+	return k;
+}
+
+size_t tm_ndpi_outstanding(const struct tm_ndpi *n)
+{
+	return (size_t)(n->qhead - n->qtail);
+}
+
+void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
+    uint32_t tag, const uint8_t *ip, uint32_t len, uint64_t time_ms)
+{
+	struct job *j, local;
+	uint64_t pos;
+
+	if (job != TM_NDPI_FEED)
+		len = 0;
+	else if (len > 65535)
 		len = 65535;
-	if (n->head != slot) {
+	if (job == TM_NDPI_FEED && n->attached[slot] && n->head != slot) {
 		lru_unlink(n, slot);
 		lru_push(n, slot);
 	}
-	p = ndpi_detection_process_packet(n->mod, slot_flow(n, slot), ip,
-	    (unsigned short)len, time_ms);
-	if (p.master_protocol == NDPI_PROTOCOL_UNKNOWN &&
-	    p.app_protocol == NDPI_PROTOCOL_UNKNOWN)
-		return 0;
-	verdict_of(p, v);
-	return 1;
-}
-
-void tm_ndpi_giveup(struct tm_ndpi *n, int slot, struct tm_ndpi_verdict *v)
-{
-	uint8_t guessed = 0;
-	ndpi_protocol p = ndpi_detection_giveup(n->mod, slot_flow(n, slot), 0,
-	    &guessed);
-
-	verdict_of(p, v);
-}
-
-void tm_ndpi_end(struct tm_ndpi *n, int slot)
-{
-	if (slot < 0 || (unsigned)slot >= n->cap)
+	if (!n->threaded) {
+		memset(&local, 0, sizeof(local));
+		local.type = (uint8_t)job;
+		local.slot = slot;
+		local.tag = tag;
+		local.len = len;
+		local.ms = time_ms;
+		run_job(n, &local, ip);
+		hand(n, &local);
 		return;
-	ndpi_free_flow_data(slot_flow(n, slot));
-	lru_unlink(n, slot);
-	n->free_slots[n->n_free++] = slot;
-	n->busy--;
+	}
+	while (n->qhead - n->qtail >= QJOBS)
+		tm_ndpi_collect(n, 1);
+	pos = n->ahead;
+	if (pos % ARENA + len > ARENA)
+		pos += ARENA - pos % ARENA;	/* no packet wraps around */
+	while (pos + len - n->atail > ARENA)
+		tm_ndpi_collect(n, 1);
+	j = &n->jobs[n->qhead & (QJOBS - 1)];
+	j->type = (uint8_t)job;
+	j->slot = slot;
+	j->tag = tag;
+	j->len = len;
+	j->ms = time_ms;
+	j->boff = pos;
+	if (len)
+		memcpy(n->arena + pos % ARENA, ip, len);
+	n->ahead = pos + len;
+	n->qhead++;
+	atomic_store(&n->qpub, n->qhead);
+	if (atomic_load(&n->worker_sleeping)) {
+		pthread_mutex_lock(&n->mu);
+		pthread_cond_signal(&n->cv_work);
+		pthread_mutex_unlock(&n->mu);
+	}
 }
 
 const char *tm_ndpi_name(const struct tm_ndpi *n, struct tm_ndpi_verdict v,
@@ -239,4 +491,9 @@ unsigned tm_ndpi_busy(const struct tm_ndpi *n)
 unsigned tm_ndpi_capacity(const struct tm_ndpi *n)
 {
 	return n->cap;
+}
+
+int tm_ndpi_threaded(const struct tm_ndpi *n)
+{
+	return n->threaded;
 }

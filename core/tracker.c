@@ -25,10 +25,31 @@ struct tm_tracker {
 	int64_t sweep_ns;
 	struct tm_packet scratch;	/* a view re-oriented or rebuilt for a
 					 * pending class choice */
+	uint32_t *inflight;		/* nDPI jobs without result, by slot */
+	int *to_end;			/* slots whose verdict came: END next */
+	size_t n_to_end;
+	/* slot -> record it now answers to (index + 1; 0: its connection) */
+	uint32_t *slot_rec;
+	/* ended connections whose records wait for nDPI's last answer, and
+	 * the ones behind them: written in the order they ended */
+	struct pending_rec *recs;
+	uint32_t rec_head, rec_tail;	/* [head, tail) in use, mod REC_CAP */
 	struct tm_tracker_stats st;
 };
 
+#define REC_CAP 4096u	/* records waiting (power of two) */
+
+struct pending_rec {
+	struct tm_conn c;		/* a copy: the entry is reused */
+	struct tm_ctx_view ctx;
+	uint32_t index;			/* its pool index */
+	uint8_t why;
+	uint8_t ready;
+	int slot;			/* nDPI slot it waits for, or -1 */
+};
+
 static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg);
+static void on_ndpi(const struct tm_ndpi_result *r, void *arg);
 
 struct tm_tracker *tm_tracker_new(const struct tm_tracker_opts *o,
     tm_flow_fn fn, void *arg, char *err, size_t errlen)
@@ -51,6 +72,21 @@ struct tm_tracker *tm_tracker_new(const struct tm_tracker_opts *o,
 		free(t);
 		return NULL;
 	}
+	if (o->ndpi) {
+		t->inflight = calloc(tm_ndpi_capacity(o->ndpi),
+		    sizeof(*t->inflight));
+		t->to_end = calloc(tm_ndpi_capacity(o->ndpi),
+		    sizeof(*t->to_end));
+		t->slot_rec = calloc(tm_ndpi_capacity(o->ndpi),
+		    sizeof(*t->slot_rec));
+		t->recs = calloc(REC_CAP, sizeof(*t->recs));
+		if (!t->inflight || !t->to_end || !t->slot_rec || !t->recs) {
+			snprintf(err, errlen, "out of memory");
+			tm_tracker_free(t);
+			return NULL;
+		}
+		tm_ndpi_set_sink(o->ndpi, on_ndpi, t);
+	}
 	return t;
 }
 
@@ -58,7 +94,17 @@ void tm_tracker_free(struct tm_tracker *t)
 {
 	if (!t)
 		return;
+	if (t->o.ndpi) {
+		/* nothing may reach this tracker any more */
+		while (tm_ndpi_outstanding(t->o.ndpi))
+			tm_ndpi_collect(t->o.ndpi, 1);
+		tm_ndpi_set_sink(t->o.ndpi, NULL, NULL);
+	}
 	tm_conntab_free(t->conns);
+	free(t->inflight);
+	free(t->to_end);
+	free(t->slot_rec);
+	free(t->recs);
 	free(t);
 }
 
@@ -200,14 +246,13 @@ static void orig_endpoints(const struct tm_conn *c, struct tm_addr *oh,
 
 /* A view rebuilt from what the connection keeps (key, first packet's
  * context and ICMP fields), for a choice made with no packet at hand. */
-static const struct tm_packet *rebuilt(struct tm_tracker *t,
-    const struct tm_conn *c)
+static const struct tm_packet *rebuilt_ctx(struct tm_tracker *t,
+    const struct tm_conn *c, const struct tm_ctx_view *ctx)
 {
 	struct tm_packet *v = &t->scratch;
-	struct tm_ctx_view cv;
+	struct tm_ctx_view cv = *ctx;
 
 	memset(v, 0, sizeof(*v));
-	tm_conntab_ctx_get(t->conns, c->ctx, &cv);
 	v->l3 = c->key.l3;
 	v->ethertype = c->key.ethertype;
 	orig_endpoints(c, &v->src, &v->dst, &v->sport, &v->dport);
@@ -243,6 +288,15 @@ static const struct tm_packet *rebuilt(struct tm_tracker *t,
 	return v;
 }
 
+static const struct tm_packet *rebuilt(struct tm_tracker *t,
+    const struct tm_conn *c)
+{
+	struct tm_ctx_view cv;
+
+	tm_conntab_ctx_get(t->conns, c->ctx, &cv);
+	return rebuilt_ctx(t, c, &cv);
+}
+
 /* The application is known now (name may be NULL: never will be): a
  * pending class choice becomes final. pkt is the originator's view. */
 static void decide(struct tm_tracker *t, struct tm_conn *c,
@@ -266,55 +320,139 @@ static void decide(struct tm_tracker *t, struct tm_conn *c,
 
 /* ---- nDPI ----------------------------------------------------------------- */
 
-/* nDPI has decided, or gave up: record the verdict, free its state. */
-static void verdict(struct tm_tracker *t, struct tm_conn *c,
-    const struct tm_packet *orig_view, const struct tm_ndpi_verdict *v)
+/* nDPI's results, in submission order (inline: at once; with nDPI's
+ * worker thread: whenever they are collected). A verdict is recorded in
+ * the connection, which lets go of its state: END is submitted next (by
+ * flush_ends: a sink must not submit). A pending class choice is made by
+ * whoever waited for the verdict, with the packet at hand. */
+static void on_ndpi(const struct tm_ndpi_result *r, void *arg)
 {
+	struct tm_tracker *t = arg;
+	uint32_t rec = t->slot_rec[r->slot];
+	struct tm_conn *c;
 	char buf[128];
-	const char *name;
 
-	c->app_master = v->master;
-	c->app_proto = v->app;
-	name = tm_ndpi_name(t->o.ndpi, *v, buf, sizeof(buf));
-	if (name)
+	t->inflight[r->slot]--;
+	if (r->job == TM_NDPI_END) {
+		t->slot_rec[r->slot] = 0;
+		tm_ndpi_release(t->o.ndpi, r->slot);
+		return;
+	}
+	if (r->job == TM_NDPI_FEED && !r->skipped)
+		t->st.ndpi_packets++;
+	if (rec == UINT32_MAX)
+		return;		/* its record is written already */
+	/* the slot's connection, or the record of it once it ended: a slot
+	 * is not reused before its END, so the tag still names it */
+	c = rec ? &t->recs[rec - 1].c : tm_conntab_at(t->conns, r->tag);
+	if (rec && r->job == TM_NDPI_GIVEUP)
+		t->recs[rec - 1].ready = 1;	/* nDPI's last word on it */
+	if (!r->verdict)
+		return;
+	c->app_master = r->v.master;
+	c->app_proto = r->v.app;
+	c->state |= TM_CS_APP_DONE;
+	c->ndpi = 0;
+	if (tm_ndpi_name(t->o.ndpi, r->v, buf, sizeof(buf)))
 		t->st.ndpi_detected++;
 	else
 		t->st.ndpi_undetected++;
-	tm_ndpi_end(t->o.ndpi, (int)c->ndpi - 1);
-	c->ndpi = 0;
+	tm_ndpi_detach(t->o.ndpi, r->slot);
+	t->to_end[t->n_to_end++] = r->slot;
+}
+
+static void submit(struct tm_tracker *t, enum tm_ndpi_job job, int slot,
+    uint32_t tag, const uint8_t *ip, uint32_t len, int64_t ts)
+{
+	t->inflight[slot]++;
+	tm_ndpi_submit(t->o.ndpi, job, slot, tag, ip, len,
+	    (uint64_t)(ts / 1000000));
+}
+
+/* Frees the states of the connections that have their verdict. */
+static void flush_ends(struct tm_tracker *t)
+{
+	while (t->n_to_end) {
+		int slot = t->to_end[--t->n_to_end];
+
+		submit(t, TM_NDPI_END, slot, 0, NULL, 0, 0);
+	}
+}
+
+/* Waits until every job submitted for slot has its result. */
+static void wait_slot(struct tm_tracker *t, int slot)
+{
+	while (t->inflight[slot])
+		tm_ndpi_collect(t->o.ndpi, 1);
+	flush_ends(t);
+}
+
+static const char *app_name(struct tm_tracker *t, const struct tm_conn *c,
+    char *buf, size_t len)
+{
+	return tm_tracker_app(t, c, buf, len);
+}
+
+/* No more packets for nDPI from this connection (it ends, or its state is
+ * needed elsewhere): its best answer now. The class is decided on what
+ * the connection keeps, if it was pending. */
+static void giveup_conn(struct tm_tracker *t, struct tm_conn *c)
+{
+	char buf[128];
+
+	if (c->ndpi) {
+		int slot = (int)c->ndpi - 1;
+
+		submit(t, TM_NDPI_GIVEUP, slot, tm_conntab_index(t->conns, c),
+		    NULL, 0, 0);
+		wait_slot(t, slot);
+	}
 	if (c->state & TM_CS_PENDING)
-		decide(t, c, orig_view ? orig_view : rebuilt(t, c), name);
-	else
-		c->state |= TM_CS_APP_DONE;
+		decide(t, c, rebuilt(t, c), app_name(t, c, buf, sizeof(buf)));
+	c->state |= TM_CS_APP_DONE;
+}
+
+/* A state for connection c, giving up on the least recently fed flow if
+ * every state is busy. -1 only if nDPI has no state at all to give. */
+static int take_state(struct tm_tracker *t, struct tm_conn *c)
+{
+	uint32_t me = tm_conntab_index(t->conns, c), victim;
+	int slot = tm_ndpi_begin(t->o.ndpi, me), vslot;
+
+	while (slot < 0) {
+		vslot = tm_ndpi_oldest(t->o.ndpi, &victim);
+		if (vslot >= 0) {
+			/* the flow fed least recently is most likely over */
+			giveup_conn(t, tm_conntab_at(t->conns, victim));
+			t->st.ndpi_reclaimed++;
+			while (t->inflight[vslot])	/* its END */
+				tm_ndpi_collect(t->o.ndpi, 1);
+		} else if (tm_ndpi_outstanding(t->o.ndpi)) {
+			tm_ndpi_collect(t->o.ndpi, 1);	/* states ending */
+			flush_ends(t);
+		} else {
+			return -1;
+		}
+		slot = tm_ndpi_begin(t->o.ndpi, me);
+	}
+	return slot;
 }
 
 /* A packet with payload for a connection nDPI has not decided yet. */
 static void ndpi_feed(struct tm_tracker *t, struct tm_conn *c,
     const struct tm_packet *pkt, int side, int64_t ts)
 {
-	struct tm_ndpi_verdict v = { 0, 0 };
 	uint32_t off = pkt->layers[pkt->l3_layer].offset;
+	uint32_t me = tm_conntab_index(t->conns, c);
+	char buf[128];
 	int slot;
 
-	if (off >= pkt->caplen)
+	if (off >= pkt->caplen || c->ndpi_pkts >= t->o.ndpi_max_packets)
 		return;
 	if (!c->ndpi) {
 		/* per-flow state only from the first payload packet on: a
 		 * flood of empty openings never takes any */
-		uint32_t me = tm_conntab_index(t->conns, c), victim;
-
-		slot = tm_ndpi_begin(t->o.ndpi, me);
-		if (slot < 0 && tm_ndpi_oldest(t->o.ndpi, &victim) >= 0) {
-			/* every state is busy: give up on the flow fed least
-			 * recently (most likely over) rather than on this one */
-			struct tm_conn *old = tm_conntab_at(t->conns, victim);
-			struct tm_ndpi_verdict ov;
-
-			tm_ndpi_giveup(t->o.ndpi, (int)old->ndpi - 1, &ov);
-			verdict(t, old, NULL, &ov);
-			t->st.ndpi_reclaimed++;
-			slot = tm_ndpi_begin(t->o.ndpi, me);
-		}
+		slot = take_state(t, c);
 		if (slot < 0) {
 			t->st.ndpi_pool_full++;
 			c->state |= TM_CS_NO_NDPI;
@@ -327,16 +465,20 @@ static void ndpi_feed(struct tm_tracker *t, struct tm_conn *c,
 			t->st.ndpi_busy_peak = tm_ndpi_busy(t->o.ndpi);
 	}
 	slot = (int)c->ndpi - 1;
-	t->st.ndpi_packets++;
 	c->ndpi_pkts++;
-	if (tm_ndpi_feed(t->o.ndpi, slot, pkt->data + off, pkt->caplen - off,
-	    (uint64_t)(ts / 1000000), &v)) {
-		verdict(t, c, side ? as_orig(t, pkt) : pkt, &v);
-		return;
-	}
-	if (c->ndpi_pkts >= t->o.ndpi_max_packets) {
-		tm_ndpi_giveup(t->o.ndpi, slot, &v);
-		verdict(t, c, side ? as_orig(t, pkt) : pkt, &v);
+	submit(t, TM_NDPI_FEED, slot, me, pkt->data + off, pkt->caplen - off,
+	    ts);
+	/* inline, a verdict has already detached it */
+	if (c->ndpi && c->ndpi_pkts >= t->o.ndpi_max_packets)
+		submit(t, TM_NDPI_GIVEUP, slot, me, NULL, 0, 0);
+	flush_ends(t);
+	if (c->state & TM_CS_PENDING) {
+		/* its class waits for this verdict: as if nDPI ran here */
+		if (c->ndpi)
+			wait_slot(t, slot);
+		if (c->state & TM_CS_APP_DONE)
+			decide(t, c, side ? as_orig(t, pkt) : pkt,
+			    app_name(t, c, buf, sizeof(buf)));
 	}
 }
 
@@ -386,27 +528,26 @@ static struct tm_conn *open_conn(struct tm_tracker *t,
 	return c;
 }
 
-static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
+/* Writes the record of a connection that ended (c may be a copy; index
+ * is its pool index). A pending class choice is made now, on what the
+ * connection keeps. */
+static void emit(struct tm_tracker *t, struct tm_conn *c, uint32_t index,
+    const struct tm_ctx_view *ctx, enum tm_end_reason why)
 {
-	struct tm_tracker *t = arg;
 	struct tm_flow_rec f;
 	struct tm_packet *p;
 	char app[128];
 
-	if (c->ndpi) {
-		struct tm_ndpi_verdict v;
-
-		tm_ndpi_giveup(t->o.ndpi, (int)c->ndpi - 1, &v);
-		verdict(t, c, NULL, &v);
-	} else if (c->state & TM_CS_PENDING) {
-		decide(t, c, rebuilt(t, c), NULL);
-	}
+	if (c->state & TM_CS_PENDING)
+		decide(t, c, rebuilt_ctx(t, c, ctx), tm_tracker_app(t, c, app,
+		    sizeof(app)));
 	if (!t->fn)
 		return;
 	memset(&f, 0, sizeof(f));
 	f.c = c;
+	f.index = index;
 	f.why = why;
-	tm_conntab_ctx_get(t->conns, c->ctx, &f.ctx);
+	f.ctx = *ctx;
 	orig_endpoints(c, &f.orig_h, &f.resp_h, &f.orig_p, &f.resp_p);
 	f.has_ports = (c->pflags & TM_CP_PORTS) != 0;
 	f.class_name = t->o.classes->v[c->cls].name;
@@ -439,6 +580,67 @@ static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
 	t->fn(&f, t->arg);
 }
 
+/* Writes the waiting records that are ready, in order. */
+static void rec_flush(struct tm_tracker *t)
+{
+	while (t->rec_head != t->rec_tail) {
+		struct pending_rec *r = &t->recs[t->rec_head & (REC_CAP - 1)];
+
+		if (!r->ready)
+			return;
+		if (r->slot >= 0 && t->slot_rec[r->slot] ==
+		    (t->rec_head & (REC_CAP - 1)) + 1)
+			t->slot_rec[r->slot] = UINT32_MAX;
+		r->c.state |= TM_CS_APP_DONE;
+		emit(t, &r->c, r->index, &r->ctx, (enum tm_end_reason)r->why);
+		t->rec_head++;
+	}
+}
+
+static struct pending_rec *rec_push(struct tm_tracker *t)
+{
+	while (t->rec_tail - t->rec_head >= REC_CAP) {
+		tm_ndpi_collect(t->o.ndpi, 1);
+		flush_ends(t);
+		rec_flush(t);
+	}
+	return &t->recs[t->rec_tail++ & (REC_CAP - 1)];
+}
+
+/* A connection ends. With nDPI, its record may have to wait for nDPI's
+ * last answer on it (the worker may still be busy with its packets): the
+ * connection is copied, the slot answers to the copy from now on, and the
+ * record is written when nDPI has given up on it, after every record of a
+ * connection that ended before it. Inline, that is at once. */
+static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
+{
+	struct tm_tracker *t = arg;
+	uint32_t index = tm_conntab_index(t->conns, c);
+	struct pending_rec *r;
+	struct tm_ctx_view ctx;
+
+	if (!t->o.ndpi || (!c->ndpi && t->rec_head == t->rec_tail)) {
+		tm_conntab_ctx_get(t->conns, c->ctx, &ctx);
+		c->state |= TM_CS_APP_DONE;
+		emit(t, c, index, &ctx, why);
+		return;
+	}
+	r = rec_push(t);
+	r->c = *c;
+	tm_conntab_ctx_get(t->conns, c->ctx, &r->ctx);
+	r->index = index;
+	r->why = (uint8_t)why;
+	r->ready = !c->ndpi;
+	r->slot = c->ndpi ? (int)c->ndpi - 1 : -1;
+	if (c->ndpi) {
+		t->slot_rec[r->slot] = (uint32_t)(r - t->recs) + 1;
+		submit(t, TM_NDPI_GIVEUP, r->slot, index, NULL, 0, 0);
+		c->ndpi = 0;
+	}
+	flush_ends(t);
+	rec_flush(t);
+}
+
 void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
     int64_t ts, uint64_t frame, struct tm_decision *d)
 {
@@ -454,6 +656,10 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 		if (t->next_sweep != INT64_MIN)
 			tm_conntab_expire(t->conns, t->clock);
 		t->next_sweep = t->clock + t->sweep_ns;
+	}
+	if (t->o.ndpi && tm_ndpi_collect(t->o.ndpi, 0)) {
+		flush_ends(t);
+		rec_flush(t);
 	}
 	tm_key_make(pkt, t->o.ctx_mask, &key, &dir);
 	h = tm_key_hash(&key);
@@ -511,4 +717,12 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 void tm_tracker_finish(struct tm_tracker *t)
 {
 	tm_conntab_flush(t->conns, TM_END_EOF);
+	if (t->o.ndpi) {
+		while (tm_ndpi_outstanding(t->o.ndpi)) {
+			tm_ndpi_collect(t->o.ndpi, 1);
+			flush_ends(t);
+			rec_flush(t);
+		}
+		rec_flush(t);
+	}
 }

@@ -33,7 +33,8 @@ struct tm_tracker_opts {
 /* A finished connection, as a flow record shows it. Valid during the
  * callback only. */
 struct tm_flow_rec {
-	const struct tm_conn *c;
+	const struct tm_conn *c;	/* the connection, or a copy of it */
+	uint32_t index;			/* its index in the table's pool */
 	struct tm_ctx_view ctx;		/* VLANs and tunnels of its first packet */
 	struct tm_addr orig_h, resp_h;
 	uint16_t orig_p, resp_p;

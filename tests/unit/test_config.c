@@ -104,6 +104,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.conn.max, TM_CONFIG_DEFAULT_MAX);
 	assert_int_equal(cfg.ctx_mask, TM_CTX_VLAN | TM_CTX_TUNNEL);
 	assert_int_equal(cfg.ndpi_enabled, 1);
+	assert_int_equal(cfg.ndpi_thread, 1);
 	assert_int_equal(cfg.keep_control, 1);
 	assert_int_equal(cfg.classes.n, 1);
 	assert_string_equal(cfg.classes.v[0].name, "default");
@@ -126,6 +127,7 @@ static const char full[] =
     "  enabled: true\n"
     "  max_packets: 12\n"
     "  max_flows: 300\n"
+    "  thread: false\n"
     "keep_control_packets: false\n"
     "community_id_seed: 7\n"
     "classes:\n"
@@ -162,6 +164,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.conn.timeout_ns[TM_TC_OTHER], 3600000000000LL);
 	assert_int_equal(cfg.ndpi_max_packets, 12);
 	assert_int_equal(cfg.ndpi_max_flows, 300);
+	assert_int_equal(cfg.ndpi_thread, 0);
 	assert_int_equal(cfg.keep_control, 0);
 	assert_int_equal(cfg.cid_seed, 7);
 	assert_int_equal(cs->n, 4);

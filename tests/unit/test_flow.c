@@ -284,7 +284,7 @@ static void test_uid_and_community_id(void **state)
 
 /* A class chosen by `app`: pending on the first packet (provisionally the
  * default class), decided on nDPI's verdict from the request. */
-static void test_app_class_on_verdict(void **state)
+static void app_class_on_verdict(int thread)
 {
 	static const char req[] = "GET / HTTP/1.1\r\nHost: www.example.com\r\n"
 	    "User-Agent: test\r\nAccept: */*\r\n\r\n";
@@ -293,9 +293,9 @@ static void test_app_class_on_verdict(void **state)
 	char err[256];
 	const char *r;
 
-	(void)state;
-	n = tm_ndpi_new(16, err, sizeof(err));
+	n = tm_ndpi_new(16, thread, err, sizeof(err));
 	assert_non_null(n);
+	assert_int_equal(tm_ndpi_threaded(n), thread);
 	start(100, 0, "app HTTP", n);
 	d = seg(1 * S, 0, SYN, NULL, 0);
 	assert_int_equal(d.cls, cs.dflt);		/* provisional */
@@ -318,6 +318,20 @@ static void test_app_class_on_verdict(void **state)
 	tm_ndpi_free(n);
 }
 
+static void test_app_class_on_verdict(void **state)
+{
+	(void)state;
+	app_class_on_verdict(0);
+}
+
+/* The same with nDPI on its worker thread: the pending connection waits
+ * for the verdict at its packet, so the same packets are stored. */
+static void test_app_class_on_verdict_threaded(void **state)
+{
+	(void)state;
+	app_class_on_verdict(1);
+}
+
 /* Without payload nDPI never runs: a flood of openings takes no state,
  * and the class is decided when the connection ends. */
 static void test_no_payload_no_ndpi(void **state)
@@ -327,7 +341,7 @@ static void test_no_payload_no_ndpi(void **state)
 	const char *r;
 
 	(void)state;
-	n = tm_ndpi_new(4, err, sizeof(err));
+	n = tm_ndpi_new(4, 0, err, sizeof(err));
 	assert_non_null(n);
 	start(100, 20480, "app HTTP", n);
 	for (int i = 0; i < 50; i++) {
@@ -365,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_uid_and_community_id),
 		cmocka_unit_test(test_app_class_on_verdict),
+		cmocka_unit_test(test_app_class_on_verdict_threaded),
 		cmocka_unit_test(test_no_payload_no_ndpi),
 	};
 
