@@ -88,7 +88,10 @@ static enum tm_verdict decode(struct tm_cursor *c, struct tm_packet *pkt,
 				return tm_fail(c);
 			}
 			len = 8;
-			pkt->flags |= TM_PF_FRAGMENT;
+			/* offset 0 without more fragments is an atomic
+			 * fragment: a whole datagram (RFC 6946) */
+			if ((((unsigned)b[2] << 8) | b[3]) & 0xfff9u)
+				pkt->flags |= TM_PF_FRAGMENT;
 			if ((((unsigned)b[2] << 8) | b[3]) & 0xfff8u) {
 				pkt->flags |= TM_PF_LATER_FRAG;
 				tm_set_proto(pkt, b[0]);

@@ -540,8 +540,8 @@ def build():
            ["eth", "ipv6"], "ipv6", E6, 17, O61, O62, fragment="later")
     fx.add(eth(E6, bytes(IPv6(src=O62, dst=O61) / IPv6ExtHdrHopByHop() / IPv6ExtHdrRouting(addresses=["2001:db8::98"], segleft=1)
                          / IPv6ExtHdrDestOpt() / IPv6ExtHdrFragment(nh=6, offset=0, m=0, id=7) / tcp(443, 40041, "SA"))),
-           "hop-by-hop, routing, destination options, atomic fragment (offset 0, M clear), TCP",
-           ["eth", "ipv6", "tcp"], "ipv6", E6, 6, O62, O61, 443, 40041, fragment="first")
+           "hop-by-hop, routing, destination options, atomic fragment (offset 0, M clear): a whole datagram (RFC 6946), TCP",
+           ["eth", "ipv6", "tcp"], "ipv6", E6, 6, O62, O61, 443, 40041)
     fx.add(eth(E6, v6(O61, O62, b"", nh=59)), "next header 59 (no next header): terminal",
            ["eth", "ipv6"], "ipv6", E6, 59, O61, O62)
 

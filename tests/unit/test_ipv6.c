@@ -132,7 +132,8 @@ static void test_fragments(void **state)
 	assert_int_equal(p->proto, 17);
 	assert_false(p->flags & TM_PF_HAS_PORTS);
 
-	/* an atomic fragment (offset 0, no more): decoded on */
+	/* an atomic fragment (offset 0, no more): a whole datagram, not a
+	 * fragment (RFC 6946) */
 	tb_reset(&b);
 	tb_eth(&b, 0x86dd);
 	tb_ipv6(&b, "2001:db8::1", "2001:db8::2", 44, 8 + 8);
@@ -140,7 +141,7 @@ static void test_fragments(void **state)
 	tb_udp(&b, 1, 2, 0);
 	p = tm_test_decode(b.b, b.n, LT_ETHERNET);
 	assert_layers(p, "eth/ipv6/udp");
-	assert_true(p->flags & TM_PF_FRAGMENT);
+	assert_false(p->flags & TM_PF_FRAGMENT);
 }
 
 /* After a first fragment's header the datagram goes on in the next
