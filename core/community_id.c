@@ -1,7 +1,7 @@
-/* Community ID v1: see community_id.h. SHA-1 is FIPS 180-4, done here so
- * the core needs no crypto library for one 40-byte hash. */
+/* Community ID v1: see community_id.h. */
 #include "community_id.h"
 
+#include <gcrypt.h>
 #include <string.h>
 
 #define PROTO_ICMP	1
@@ -10,105 +10,19 @@
 #define PROTO_ICMP6	58
 #define PROTO_SCTP	132
 
-/* ---- SHA-1 -------------------------------------------------------------- */
+/* ---- SHA-1, from libgcrypt ---------------------------------------------
+ * (nDPI links it already). It must be initialized once, on the main
+ * thread, before any other thread uses it: a constructor does that before
+ * main() runs. */
 
-struct sha1 {
-	uint32_t h[5];
-	uint64_t len;		/* bytes hashed */
-	uint8_t buf[64];
-	size_t n;		/* bytes in buf */
-};
-
-static uint32_t rol(uint32_t x, unsigned n)
+__attribute__((constructor)) static void gcrypt_init(void)
 {
-	return (x << n) | (x >> (32 - n));
-}
-
-static void sha1_block(struct sha1 *s, const uint8_t *p)
-{
-	uint32_t w[80], a, b, c, d, e, f, k, t;
-
-	for (int i = 0; i < 16; i++)
-		w[i] = ((uint32_t)p[4 * i] << 24) |
-		    ((uint32_t)p[4 * i + 1] << 16) |
-		    ((uint32_t)p[4 * i + 2] << 8) | p[4 * i + 3];
-	for (int i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = s->h[0]; b = s->h[1]; c = s->h[2]; d = s->h[3]; e = s->h[4];
-	for (int i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999u;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1u;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdcu;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6u;
-		}
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d; d = c; c = rol(b, 30); b = a; a = t;
-	}
-	s->h[0] += a; s->h[1] += b; s->h[2] += c; s->h[3] += d; s->h[4] += e;
-}
-
-static void sha1_init(struct sha1 *s)
-{
-	s->h[0] = 0x67452301u;
-	s->h[1] = 0xefcdab89u;
-	s->h[2] = 0x98badcfeu;
-	s->h[3] = 0x10325476u;
-	s->h[4] = 0xc3d2e1f0u;
-	s->len = 0;
-	s->n = 0;
-}
-
-static void sha1_update(struct sha1 *s, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-
-	s->len += len;
-	while (len > 0) {
-		size_t take = 64 - s->n;
-
-		if (take > len)
-			take = len;
-		memcpy(s->buf + s->n, p, take);
-		s->n += take;
-		p += take;
-		len -= take;
-		if (s->n == 64) {
-			sha1_block(s, s->buf);
-			s->n = 0;
-		}
+	if (!gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+		gcry_check_version(NULL);
+		gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	}
 }
 
-static void sha1_final(struct sha1 *s, uint8_t out[20])
-{
-	uint64_t bits = s->len * 8;
-	uint8_t pad = 0x80, zero = 0, lenbuf[8];
-
-	sha1_update(s, &pad, 1);
-	while (s->n != 56)
-		sha1_update(s, &zero, 1);
-	for (int i = 0; i < 8; i++)
-		lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha1_update(s, lenbuf, 8);
-	for (int i = 0; i < 5; i++) {
-		out[4 * i] = (uint8_t)(s->h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(s->h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(s->h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)s->h[i];
-	}
-}
-
-/* ---- ICMP type/code to ports (Zeek's table) ----------------------------- */
-
-/* The counterpart of a request/reply type, or -1 for a one-way message. */
 static int icmp4_counterpart(uint8_t type)
 {
 	switch (type) {
@@ -155,8 +69,8 @@ int tm_community_id_tuple(const struct tm_addr *src, const struct tm_addr *dst,
 	uint16_t pa = sport, pb = dport;
 	size_t alen;
 	int one_way = 0, cmp;
-	uint8_t hdr[4];
-	struct sha1 s;
+	uint8_t buf[2 + 16 + 16 + 2 + 4];
+	size_t n;
 
 	if (src->family != dst->family ||
 	    (src->family != 4 && src->family != 6))
@@ -180,23 +94,23 @@ int tm_community_id_tuple(const struct tm_addr *src, const struct tm_addr *dst,
 		a = b; b = ta;
 		pa = pb; pb = tp;
 	}
-	sha1_init(&s);
-	hdr[0] = (uint8_t)(seed >> 8);
-	hdr[1] = (uint8_t)seed;
-	sha1_update(&s, hdr, 2);
-	sha1_update(&s, a->a, alen);
-	sha1_update(&s, b->a, alen);
-	hdr[0] = proto;
-	hdr[1] = 0;
-	sha1_update(&s, hdr, 2);
+	/* seed, both addresses, protocol, a zero byte, then the ports */
+	n = 0;
+	buf[n++] = (uint8_t)(seed >> 8);
+	buf[n++] = (uint8_t)seed;
+	memcpy(buf + n, a->a, alen);
+	n += alen;
+	memcpy(buf + n, b->a, alen);
+	n += alen;
+	buf[n++] = proto;
+	buf[n++] = 0;
 	if (has_ports) {
-		hdr[0] = (uint8_t)(pa >> 8);
-		hdr[1] = (uint8_t)pa;
-		hdr[2] = (uint8_t)(pb >> 8);
-		hdr[3] = (uint8_t)pb;
-		sha1_update(&s, hdr, 4);
+		buf[n++] = (uint8_t)(pa >> 8);
+		buf[n++] = (uint8_t)pa;
+		buf[n++] = (uint8_t)(pb >> 8);
+		buf[n++] = (uint8_t)pb;
 	}
-	sha1_final(&s, digest);
+	gcry_md_hash_buffer(GCRY_MD_SHA1, digest, buf, n);
 	return 0;
 }
 
