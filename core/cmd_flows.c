@@ -17,15 +17,19 @@
 #include "ndpi_glue.h"
 #include "pcapfile.h"
 #include "tracker.h"
+#include "flowstore.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: tm flows -r FILE [-c CONF] [--cutoff SIZE|none] [--json]\n"
+	    "       tm flows -s STORE [--json] [--nano] [EXPR]\n"
 	    "Prints one flow record per connection of FILE (pcap or pcapng;\n"
 	    "'-' reads standard input), through the connection table, the\n"
 	    "classes and their cutoffs, and nDPI.\n"
 	    "  -r FILE             the capture to read\n"
+	    "  -s STORE            the flow records kept in a store (tm capture),\n"
+	    "                      those EXPR selects (the query language)\n"
 	    "  -c CONF             the configuration (YAML); without it one\n"
 	    "                      class, 'default', cutoff 20k\n"
 	    "  --cutoff SIZE|none  every class's cutoff (20k = 20480 bytes)\n"
@@ -223,7 +227,7 @@ int tm_cmd_flows(int argc, char **argv)
 	struct tm_tracker *trk = NULL;
 	struct tm_tracker_opts to;
 	struct out_ctx oc = { stdout, 0, 0 };
-	const char *file = NULL, *conf = NULL, *cutoff = NULL;
+	const char *file = NULL, *conf = NULL, *cutoff = NULL, *store = NULL;
 	int opt, rc = 0, no_ndpi = 0, stats = 0, check = 0;
 	unsigned long max_conns = 0;
 	struct pcap_pkthdr *h;
@@ -234,7 +238,7 @@ int tm_cmd_flows(int argc, char **argv)
 	uint16_t linktype;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "r:c:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "r:s:c:h", longopts, NULL)) != -1) {
 		int r = tm_cli_plugin_opt(&plug, opt, optarg);
 		char *end;
 
@@ -244,6 +248,7 @@ int tm_cmd_flows(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'r': file = optarg; break;
+		case 's': store = optarg; break;
 		case 'c': conf = optarg; break;
 		case 'C': cutoff = optarg; break;
 		case 'j': oc.json = 1; break;
@@ -263,6 +268,9 @@ int tm_cmd_flows(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	if (store && !file && !check)
+		return tm_flows_from_store(store, argc - optind, argv + optind,
+		    oc.json, oc.nano);
 	if ((!file && !check) || optind != argc) {
 		usage(stderr);
 		return 2;

@@ -6,5 +6,7 @@ int tm_cmd_decode(int argc, char **argv);
 int tm_cmd_plugins(int argc, char **argv);
 int tm_cmd_flows(int argc, char **argv);
 int tm_cmd_plan(int argc, char **argv);
+int tm_cmd_capture(int argc, char **argv);
+int tm_cmd_store(int argc, char **argv);
 
 #endif

@@ -33,6 +33,12 @@ void tm_config_defaults(struct tm_config *cfg)
 	cfg->ndpi_max_packets = TM_CONFIG_DEFAULT_NDPI_PACKETS;
 	cfg->ndpi_max_flows = TM_CONFIG_DEFAULT_NDPI_FLOWS;
 	cfg->ndpi_thread = 1;
+	cfg->storage.segment_size = TM_CONFIG_DEFAULT_SEGMENT_SIZE;
+	cfg->storage.segment_age_ns = TM_CONFIG_DEFAULT_SEGMENT_AGE;
+	cfg->storage.memory = TM_CONFIG_DEFAULT_MEMORY;
+	cfg->storage.dir_interval = TM_CONFIG_DEFAULT_DIR_INTERVAL;
+	cfg->storage.flows_disk = TM_CONFIG_DEFAULT_FLOWS_DISK;
+	cfg->storage.flows_segment_size = TM_CONFIG_DEFAULT_FLOWS_SEGMENT;
 	cfg->keep_control = 1;
 	cfg->cid_seed = 0;
 }
@@ -508,8 +514,88 @@ static int load_classes(struct walk *w, yaml_node_t *seq)
 	return 0;
 }
 
+/* storage: and storage.flows: (tm capture) */
+static const char *const flows_keys[] = { "disk", "segment_size" };
+
+static int flows_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	struct tm_storage_conf *s = &w->cfg->storage;
+	uint64_t u;
+
+	(void)arg;
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	if (idx == 0) {
+		if (tm_parse_size(scalar(v), 1, &u))
+			return failf(w, v, "storage.flows.disk: '%s' is not a "
+			    "size (e.g. 1g) or none", scalar(v));
+		s->flows_disk = u == TM_CUTOFF_NONE ? 0 : u;
+		return 0;
+	}
+	if (tm_parse_size(scalar(v), 0, &u) || u < ((uint64_t)64 << 10) ||
+	    u > ((uint64_t)4 << 30))
+		return failf(w, v, "storage.flows.segment_size: '%s' is not a "
+		    "size from 64k to 4g", scalar(v));
+	s->flows_segment_size = u;
+	return 0;
+}
+
+static const char *const storage_keys[] = { "segment_size", "segment_age",
+	"disk", "memory", "directory_interval", "flows" };
+
+static int storage_pair(struct walk *w, int idx, yaml_node_t *k,
+    yaml_node_t *v, void *arg)
+{
+	struct tm_storage_conf *s = &w->cfg->storage;
+	uint64_t u;
+	int64_t ns;
+
+	(void)arg;
+	if (idx == 5)
+		return each_pair(w, v, "storage.flows", flows_keys,
+		    TM_ARRAY_LEN(flows_keys), flows_pair, NULL);
+	if (want_scalar(w, v, scalar(k)))
+		return -1;
+	switch (idx) {
+	case 0:
+		if (tm_parse_size(scalar(v), 0, &u) ||
+		    u < ((uint64_t)64 << 10) || u > ((uint64_t)4 << 30))
+			return failf(w, v, "storage.segment_size: '%s' is not "
+			    "a size from 64k to 4g", scalar(v));
+		s->segment_size = u;
+		return 0;
+	case 1:
+		if (tm_parse_duration(scalar(v), &ns) || ns <= 0)
+			return failf(w, v, "storage.segment_age: '%s' is not a "
+			    "duration (a positive number with ms, s, m, h or "
+			    "d, e.g. 15m)", scalar(v));
+		s->segment_age_ns = ns;
+		return 0;
+	case 2:
+		if (tm_parse_size(scalar(v), 1, &u))
+			return failf(w, v, "storage.disk: '%s' is not a size "
+			    "(e.g. 500g) or none", scalar(v));
+		s->disk = u == TM_CUTOFF_NONE ? 0 : u;
+		return 0;
+	case 3:
+		if (tm_parse_size(scalar(v), 0, &u) ||
+		    u < ((uint64_t)2 << 20))
+			return failf(w, v, "storage.memory: '%s' is not a size "
+			    "of 2m or more", scalar(v));
+		s->memory = u;
+		return 0;
+	default:
+		if (parse_uint(scalar(v), 1, 1000000, &u))
+			return failf(w, v, "storage.directory_interval: '%s' "
+			    "is not a number from 1 to 1000000", scalar(v));
+		s->dir_interval = (uint32_t)u;
+		return 0;
+	}
+}
+
 static const char *const top_keys[] = { "connections", "ndpi", "classes",
-	"keep_control_packets", "community_id_seed" };
+	"keep_control_packets", "community_id_seed", "storage" };
 
 static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
     void *arg)
@@ -533,7 +619,7 @@ static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
 			return failf(w, v, "keep_control_packets: '%s' is not "
 			    "true or false", scalar(v));
 		return 0;
-	default:
+	case 4:
 		if (want_scalar(w, v, scalar(k)))
 			return -1;
 		if (parse_uint(scalar(v), 0, 65535, &u))
@@ -541,6 +627,9 @@ static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
 			    "number from 0 to 65535", scalar(v));
 		w->cfg->cid_seed = (uint16_t)u;
 		return 0;
+	default:
+		return each_pair(w, v, "storage", storage_keys,
+		    TM_ARRAY_LEN(storage_keys), storage_pair, NULL);
 	}
 }
 

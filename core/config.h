@@ -15,6 +15,17 @@
 #include "classes.h"
 #include "conn.h"
 
+/* storage: what `tm capture` writes (docs/configuration.md). */
+struct tm_storage_conf {
+	uint64_t segment_size;		/* rotate beyond this (pcap bytes) */
+	int64_t segment_age_ns;		/* ... or this old (packet time) */
+	uint64_t disk;			/* store-wide budget; 0: none */
+	uint64_t memory;		/* ring of a class that sets none */
+	uint32_t dir_interval;		/* packet directory: every Nth */
+	uint64_t flows_disk;		/* flow store budget; 0: none */
+	uint64_t flows_segment_size;	/* rotate flow files beyond this */
+};
+
 struct tm_config {
 	char *file;			/* NULL: the built-in configuration */
 	struct tm_conn_opts conn;
@@ -26,11 +37,18 @@ struct tm_config {
 	int keep_control;		/* control packets pass the cutoff */
 	uint16_t cid_seed;		/* Community ID seed */
 	struct tm_classes classes;
+	struct tm_storage_conf storage;
 };
 
 #define TM_CONFIG_DEFAULT_MAX		1000000u
 #define TM_CONFIG_DEFAULT_NDPI_PACKETS	8u
 #define TM_CONFIG_DEFAULT_NDPI_FLOWS	8192u
+#define TM_CONFIG_DEFAULT_SEGMENT_SIZE	((uint64_t)256 << 20)
+#define TM_CONFIG_DEFAULT_SEGMENT_AGE	(15 * 60 * 1000000000LL)
+#define TM_CONFIG_DEFAULT_MEMORY	((uint64_t)64 << 20)
+#define TM_CONFIG_DEFAULT_DIR_INTERVAL	256u
+#define TM_CONFIG_DEFAULT_FLOWS_DISK	((uint64_t)1 << 30)
+#define TM_CONFIG_DEFAULT_FLOWS_SEGMENT	((uint64_t)64 << 20)
 
 /* The built-in configuration: one class, `default`, cutoff 20k. */
 void tm_config_defaults(struct tm_config *cfg);

@@ -17,6 +17,8 @@ static const struct {
 	{ "plugins", tm_cmd_plugins, "dissector modules loaded and refused" },
 	{ "flows", tm_cmd_flows, "one flow record per connection of a capture" },
 	{ "plan", tm_cmd_plan, "which cutoff: bytes kept and disk time per cutoff" },
+	{ "capture", tm_cmd_capture, "store a capture: pcap segments, indexes, flows" },
+	{ "store", tm_cmd_store, "a store's contents (info) and integrity (check)" },
 };
 
 static void usage(FILE *out)
