@@ -8,5 +8,6 @@ int tm_cmd_flows(int argc, char **argv);
 int tm_cmd_plan(int argc, char **argv);
 int tm_cmd_capture(int argc, char **argv);
 int tm_cmd_store(int argc, char **argv);
+int tm_cmd_query(int argc, char **argv);
 
 #endif

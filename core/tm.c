@@ -19,6 +19,7 @@ static const struct {
 	{ "plan", tm_cmd_plan, "which cutoff: bytes kept and disk time per cutoff" },
 	{ "capture", tm_cmd_capture, "store a capture: pcap segments, indexes, flows" },
 	{ "store", tm_cmd_store, "a store's contents (info) and integrity (check)" },
+	{ "query", tm_cmd_query, "packets of a store an expression selects, as pcap" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,295 @@
+/*
+ * `tm query -s STORE [-w FILE] [--count] [--explain] EXPR`: the packets of
+ * a store that EXPR selects, in time order, as classic pcap (nanosecond
+ * timestamps). query/plan.c decides from the sidecars which connections
+ * to read, query/exec.c reads and merges them.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "../query/exec.h"
+#include "../query/expr.h"
+#include "../query/expr_walk.h"
+#include "ndpi_glue.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: tm query -s STORE [-w FILE] [--count] [--explain] EXPR\n"
+	    "Writes the packets of STORE that EXPR selects, in time order, as\n"
+	    "pcap (nanosecond timestamps) to standard output or FILE:\n"
+	    "  tm query -s STORE 'host 10.0.0.5 and last 1h' | tcpdump -r -\n"
+	    "EXPR is the expression language (docs/query-language.md) with\n"
+	    "time bounds: after TIME, before TIME (RFC 3339, Unix seconds,\n"
+	    "'10m ago', 'now') and last DURATION; no EXPR selects everything.\n"
+	    "  -s STORE            the store (tm capture -s STORE)\n"
+	    "  -w FILE             write the pcap to FILE ('-': standard output)\n"
+	    "  --count             print the matching packets and bytes\n"
+	    "  --explain           print the plan: segments pruned and read,\n"
+	    "                      candidate connections, packets read\n"
+	    "  (with --count or --explain, no pcap is written unless -w)\n"
+	    TM_CLI_PLUGIN_HELP);
+}
+
+struct lazy {
+	struct tm_cli_plugins *plug;
+	struct tm_registry *reg;
+	struct tm_ndpi *ndpi;
+	int failed, ndpi_failed;
+};
+
+static const struct tm_registry *get_registry(void *arg)
+{
+	struct lazy *l = arg;
+
+	if (l->reg || l->failed)
+		return l->reg;
+	l->reg = malloc(sizeof(*l->reg));
+	if (!l->reg || tm_cli_setup(l->reg, l->plug, 0)) {
+		free(l->reg);
+		l->reg = NULL;
+		l->failed = 1;
+	}
+	return l->reg;
+}
+
+/* `app NAME` names are checked against nDPI's: a name nDPI does not know
+ * can match nothing, and is most likely a typo. */
+static int app_check(const char *name, void *arg)
+{
+	struct lazy *l = arg;
+	char err[256];
+
+	if (!l->ndpi && !l->ndpi_failed) {
+		l->ndpi = tm_ndpi_new(1, 0, err, sizeof(err));
+		if (!l->ndpi)
+			l->ndpi_failed = 1;
+	}
+	if (!l->ndpi)
+		return 0;
+	return tm_ndpi_known(l->ndpi, name);
+}
+
+static void fmt_time(int64_t ns, char *buf, size_t len)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	long frac = (long)(ns % 1000000000);
+	struct tm tm;
+
+	if (ns == INT64_MIN || ns == INT64_MAX) {
+		snprintf(buf, len, ns == INT64_MIN ? "-inf" : "+inf");
+		return;
+	}
+	if (frac < 0) {
+		frac += 1000000000;
+		s--;
+	}
+	gmtime_r(&s, &tm);
+	if (frac)
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, frac);
+	else
+		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+}
+
+/* The largest `after` and smallest `before` and-ed at the top. */
+static void and_bounds(const struct tm_expr *e, uint32_t id, int64_t *after,
+    int64_t *before)
+{
+	struct tm_xnode x;
+
+	tm_expr_node(e, id, &x);
+	if (x.kind == TM_X_AND)
+		for (uint32_t k = 0; k < x.n_kids; k++)
+			and_bounds(e, tm_expr_kid(e, id, k), after, before);
+	else if (x.kind == TM_X_AFTER && x.ts > *after)
+		*after = x.ts;
+	else if (x.kind == TM_X_BEFORE && x.ts < *before)
+		*before = x.ts;
+}
+
+static char *join(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+int tm_cmd_query(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", no_argument, NULL, 'C' },
+		{ "explain", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		TM_CLI_PLUGIN_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tm_cli_plugins plug = { 0 };
+	struct lazy lazy = { &plug, NULL, NULL, 0, 0 };
+	struct tm_expr_opts eo;
+	struct tm_expr_error eerr;
+	struct tm_query_opts qo;
+	struct tm_query_stats st;
+	struct tm_expr *e = NULL;
+	const char *store = NULL, *wfile = NULL;
+	char *text = NULL, err[1024];
+	int count = 0, explain = 0, opt, rc = 2;
+	int64_t from, until;
+	FILE *out = NULL;
+	static char outbuf[1 << 20];
+
+	while ((opt = getopt_long(argc, argv, "s:w:h", longopts, NULL)) !=
+	    -1) {
+		int r = tm_cli_plugin_opt(&plug, opt, optarg);
+
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		switch (opt) {
+		case 's': store = optarg; break;
+		case 'w': wfile = optarg; break;
+		case 'C': count = 1; break;
+		case 'E': explain = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!store) {
+		fprintf(stderr, "tm: query: -s STORE is required\n");
+		usage(stderr);
+		return 2;
+	}
+	text = join(argc - optind, argv + optind);
+	if (!text) {
+		fprintf(stderr, "tm: out of memory\n");
+		return 1;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.flags = TM_EXPR_ALLOW_TIME;
+	eo.app_check = app_check;
+	eo.app_check_arg = &lazy;
+	e = tm_expr_compile(text, &eo, &eerr);
+	if (!e) {
+		fprintf(stderr, "tm: %s\n", eerr.msg);
+		goto out;
+	}
+	tm_expr_time_range(e, &from, &until);
+	if (from >= until) {
+		int64_t after = INT64_MIN, before = INT64_MAX;
+		char a[48], b[48];
+
+		and_bounds(e, tm_expr_root(e), &after, &before);
+		if (after != INT64_MIN && before != INT64_MAX &&
+		    after >= before) {
+			fmt_time(after, a, sizeof(a));
+			fmt_time(before, b, sizeof(b));
+			fprintf(stderr, "tm: the time range is empty: 'after %s' "
+			    "is not before 'before %s' (reversed bounds?)\n",
+			    a, b);
+		} else {
+			fprintf(stderr, "tm: the time range is empty: the time "
+			    "predicates exclude each other\n");
+		}
+		goto out;
+	}
+	if (wfile && strcmp(wfile, "-") != 0) {
+		out = fopen(wfile, "wb");
+		if (!out) {
+			fprintf(stderr, "tm: %s: ", wfile);
+			perror(NULL);
+			rc = 1;
+			goto out;
+		}
+	} else if (wfile || (!count && !explain)) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tm: standard output is a terminal: "
+			    "write the pcap with -w FILE or into a pipe "
+			    "(| tcpdump -r -), or use --count\n");
+			goto out;
+		}
+		out = stdout;
+	}
+	if (out)
+		setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
+	memset(&qo, 0, sizeof(qo));
+	qo.root = store;
+	qo.e = e;
+	qo.pcap = out;
+	qo.explain = explain ? (out == stdout ? stderr : stdout) : NULL;
+	qo.registry = get_registry;
+	qo.registry_arg = &lazy;
+	if (explain) {
+		char buf[4096], a[48], b[48];
+
+		tm_expr_format(e, buf, sizeof(buf));
+		fmt_time(from, a, sizeof(a));
+		fmt_time(until, b, sizeof(b));
+		fprintf(qo.explain, "query: %s\ntime range: [%s, %s)\n",
+		    buf[0] ? buf : "(everything)", a, b);
+	}
+	if (tm_query_run(&qo, &st, err, sizeof(err))) {
+		fprintf(stderr, "tm: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	if (explain)
+		fprintf(qo.explain,
+		    "segments: %" PRIu64 " published, %" PRIu64 " pruned by "
+		    "time, %" PRIu64 " by the index, %" PRIu64 " read, %"
+		    PRIu64 " skipped\n"
+		    "connections: %" PRIu64 " in the planned segments, %"
+		    PRIu64 " candidates: %" PRIu64 " whole, %" PRIu64
+		    " checked per packet\n"
+		    "packets: %" PRIu64 " read, %" PRIu64 " decoded, %" PRIu64
+		    " matched (%" PRIu64 " bytes)\n"
+		    "bytes read: %" PRIu64 " of segments, %" PRIu64
+		    " of sidecars\n"
+		    "time: %.3f ms planning, %.3f ms in all\n",
+		    st.segments, st.pruned_time, st.pruned_index, st.searched,
+		    st.skipped, st.conns, st.candidates, st.conns_all,
+		    st.conns_checked, st.packets_read, st.packets_decoded,
+		    st.packets, st.bytes, st.file_bytes, st.index_bytes,
+		    st.plan_ms, st.total_ms);
+	if (count)
+		fprintf(out == stdout ? stderr : stdout, "%" PRIu64 " packets, %" PRIu64 " bytes\n", st.packets,
+		    st.bytes);
+	rc = 0;
+out:
+	if (out && out != stdout && fclose(out) != 0 && rc == 0) {
+		perror("tm: writing");
+		rc = 1;
+	}
+	if (out == stdout && fflush(stdout) != 0 && rc == 0)
+		rc = 1;
+	tm_expr_free(e);
+	free(text);
+	if (lazy.reg) {
+		tm_cli_teardown(lazy.reg);
+		free(lazy.reg);
+	}
+	tm_ndpi_free(lazy.ndpi);
+	return rc;
+}
