@@ -265,8 +265,8 @@ int tm_cmd_query(int argc, char **argv)
 		    " checked per packet\n"
 		    "packets: %" PRIu64 " read, %" PRIu64 " decoded, %" PRIu64
 		    " matched (%" PRIu64 " bytes)\n"
-		    "bytes read: %" PRIu64 " of segments, %" PRIu64
-		    " of sidecars\n"
+		    "bytes: %" PRIu64 " read from segments, %" PRIu64
+		    " of sidecars mapped\n"
 		    "time: %.3f ms planning, %.3f ms in all\n",
 		    st.segments, st.pruned_time, st.pruned_index, st.searched,
 		    st.skipped, st.conns, st.candidates, st.conns_all,

@@ -467,6 +467,8 @@ static int sort_cands(struct cand *c, size_t n)
 	struct cand *tmp;
 	size_t *cnt;
 
+	if (n < 2)
+		return 0;
 	if (n < 4096) {
 		qsort(c, n, sizeof(*c), cmp_cand);
 		return 0;
@@ -797,15 +799,26 @@ static struct ev heap_pop(struct heap *h)
 
 static void explain_done(struct run *r, const struct seg *s)
 {
+	uint64_t out;
+
 	if (!r->o->explain || !s->sc_open || s->cand_conns == 0)
 		return;
-	fprintf(r->o->explain, "  %s/%s: %" PRIu32 " connections, %" PRIu64
-	    " candidates (%" PRIu64 " whole, %" PRIu64 " checked per "
-	    "packet)%s; %" PRIu64 " packets read, %" PRIu64 " decoded, %"
-	    PRIu64 " matched\n", s->cls, strrchr(s->base, '/') + 1,
-	    s->scl.sc.h.n_conns, s->cand_conns, s->all_conns, s->chk_conns,
-	    s->scan ? " by time: a scan from the packet directory" : "",
-	    s->read, s->decoded, s->matched);
+	out = s->cand_conns - s->all_conns - s->chk_conns;
+	if (s->scan)
+		fprintf(r->o->explain, "  %s/%s: %" PRIu32 " connections, "
+		    "read by time from the packet directory; %" PRIu64
+		    " packets read, %" PRIu64 " matched\n", s->cls,
+		    strrchr(s->base, '/') + 1, s->scl.sc.h.n_conns, s->read,
+		    s->matched);
+	else
+		fprintf(r->o->explain, "  %s/%s: %" PRIu32 " connections, %"
+		    PRIu64 " candidates: %" PRIu64 " whole, %" PRIu64
+		    " checked per packet, %" PRIu64 " outside the time range; "
+		    "%" PRIu64 " packets read, %" PRIu64 " decoded, %" PRIu64
+		    " matched%s\n", s->cls, strrchr(s->base, '/') + 1,
+		    s->scl.sc.h.n_conns, s->cand_conns, s->all_conns,
+		    s->chk_conns, out, s->read, s->decoded, s->matched,
+		    s->hits_mode ? " (not in time order: sorted)" : "");
 }
 
 int tm_query_run(const struct tm_query_opts *o, struct tm_query_stats *st,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: `tm query` against gen-trace's ground truth and tcpdump.
 #
-# 1. A store of several gen-trace traces (default and tunnels mixes, two
-#    of them over the same seconds so that segments overlap in time), with
+# 1. A store of several gen-trace traces (default and tunnels mixes, three
+#    of them over the same seconds so that segments overlap in time; one
+#    with equal timestamps and frames out of time order), with
 #    small segments and two classes (tunnelled traffic apart), ingested
 #    with `tm capture --cutoff none`. tests/tools/query_check.py asks many
 #    random questions (5-tuples, hosts, nets, src/dst, ports, protocols,
@@ -12,9 +13,10 @@
 #    order.
 # 2. A store of untunnelled traces (--mix plain): the same, plus every
 #    answer equals `tcpdump -r SEGMENT FILTER` over all segments.
-# 3. The pipe: `tm query ... | tcpdump -r -` reads the answer, --count
+# 3. app, class and community_id against the store's flow records.
+# 4. The pipe: `tm query ... | tcpdump -r -` reads the answer, --count
 #    agrees; a nanosecond pcap comes out.
-# 4. Bad queries: a syntax error names the column; unknown words, bad
+# 5. Bad queries: a syntax error names the column; unknown words, bad
 #    addresses, reversed time ranges: a message and exit status 2; an empty
 #    answer is not an error; a directory that is no store: exit 1.
 #
@@ -63,6 +65,32 @@ gen() {
 	traces+=(--trace "$TMPD/$1.pcap:$TMPD/$1.truth.tsv:$TMPD/$1.pkt.tsv")
 }
 
+# jitter NAME: equal timestamps for some neighbours, a few frames out of
+# time order (a segment that is not sorted is read through its hits)
+jitter() {
+	python3 - "$TMPD/$1.pcap" "$TMPD/$1.pkt.tsv" <<'PY' || exit 1
+import random, struct, sys
+pcap, ptruth = sys.argv[1], sys.argv[2]
+data = open(pcap, "rb").read()
+hdr, off, recs = data[:24], 24, []
+while off + 16 <= len(data):
+    caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+    recs.append(bytearray(data[off:off + 16 + caplen]))
+    off += 16 + caplen
+lines = open(ptruth).read().splitlines()
+rng = random.Random(5)
+for i in range(1, len(recs) - 1):
+    x = rng.random()
+    if x < 0.05:
+        recs[i][0:8] = recs[i - 1][0:8]
+    elif x < 0.08:
+        recs[i], recs[i + 1] = recs[i + 1], recs[i]
+        lines[i], lines[i + 1] = lines[i + 1], lines[i]
+open(pcap, "wb").write(hdr + b"".join(recs))
+open(ptruth, "w").write("\n".join(lines) + "\n")
+PY
+}
+
 # ingest STORE NAME...
 ingest() {
 	local store=$1 n
@@ -83,7 +111,9 @@ gen d1 $((SEED + 10)) default 1764000000
 gen d2 $((SEED + 11)) default 1764000000
 gen t1 $((SEED + 12)) tunnels 1764000300
 gen d3 $((SEED + 13)) default 1764003600
-ingest "$TMPD/S" d1 d2 t1 d3
+gen j1 $((SEED + 14)) default 1764000000
+jitter j1
+ingest "$TMPD/S" d1 d2 t1 d3 j1
 nseg=$(find "$TMPD/S/segments" -name '*.idx' | wc -l)
 echo "store S: $nseg segments, $(ls "$TMPD/S/segments" | wc -l) classes"
 mkdir -p "$TMPD/w"
@@ -102,7 +132,59 @@ python3 "$CHECK" --tm "$TM" --store "$TMPD/P" "${traces[@]}" --tcpdump \
     --label "truth and tcpdump (plain)" --show 10 ||
     failed+=("plain questions against tcpdump")
 
-# 3. through a pipe into tcpdump
+# 3. connection-level predicates against the flow records of the same
+#    store (every packet stored: a flow's packets are the query's): app
+#    NAME, class NAME, community_id ID. nDPI inline (ndpi.thread false):
+#    with nDPI on its thread, the verdict on a short connection can come
+#    after its packets' segment is sealed, and the sidecar then has no
+#    application for it (reported to storage).
+sed 's/^storage:/ndpi:\n  thread: false\nstorage:/' "$TMPD/conf.yaml" \
+    >"$TMPD/inline.yaml"
+"$TM" capture -q -c "$TMPD/inline.yaml" -r "$TMPD/d1.pcap" -s "$TMPD/A" \
+    --cutoff none 2>"$TMPD/capture.err" || { cat "$TMPD/capture.err"; exit 1; }
+"$TM" flows -s "$TMPD/A" --json >"$TMPD/A.flows.jsonl" ||
+    failed+=("tm flows -s")
+python3 - "$TM" "$TMPD/A" "$TMPD/A.flows.jsonl" <<'PY' ||
+import json, random, subprocess, sys
+tm, store, flows = sys.argv[1:4]
+fl = [json.loads(l) for l in open(flows)]
+def count(q):
+    p = subprocess.run([tm, "query", "-s", store, "--count", q],
+                       capture_output=True, text=True)
+    return int(p.stdout.split()[0]) if p.returncode == 0 else -1
+def total(pred):
+    return sum(f["orig_pkts"] + f["resp_pkts"] for f in fl if pred(f))
+def app_is(a, n):
+    return a is not None and (a.lower() == n.lower() or
+                              n.lower() in a.lower().split("."))
+qs = []
+apps = sorted({f["app"] for f in fl if f["app"]})
+for a in apps[:6]:
+    qs.append(("app " + '"%s"' % a, total(lambda f: app_is(f["app"], a))))
+for c in ("tunnelled", "default"):
+    qs.append(("class " + c, total(lambda f: f["class"] == c)))
+random.seed(7)
+for f in random.sample([f for f in fl if f["community_id"]], 6):
+    cid = f["community_id"]
+    qs.append(("community_id " + cid,
+               total(lambda g: g["community_id"] == cid)))
+qs.append(("app DNS and not class tunnelled",
+           total(lambda f: app_is(f["app"], "DNS") and
+                 f["class"] != "tunnelled")))
+bad = 0
+for q, want in qs:
+    got = count(q)
+    if got != want:
+        print("  WRONG %r: %d packets, the flow records say %d" % (q, got,
+                                                                 want))
+        bad += 1
+print("connection-level predicates: %d questions against the flow "
+      "records, %d wrong" % (len(qs), bad))
+sys.exit(1 if bad else 0)
+PY
+	failed+=("app/class/community_id against the flow records")
+
+# 4. through a pipe into tcpdump
 q='tcp and port 443'
 n_count=$("$TM" query -s "$TMPD/S" --count "$q" | cut -d' ' -f1)
 n_pipe=$("$TM" query -s "$TMPD/S" "$q" | tcpdump -r - -nn -tt 2>/dev/null |
@@ -115,7 +197,7 @@ if [ "$n_count" != "$n_pipe" ] || [ "$n_count" -eq 0 ] ||
 	failed+=("pipe into tcpdump")
 fi
 
-# 4. errors: expect STATUS PATTERN ARGS...
+# 5. errors: expect STATUS PATTERN ARGS...
 expect() {
 	local want=$1 pat=$2 rc
 	shift 2

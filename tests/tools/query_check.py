@@ -198,7 +198,7 @@ def a_tid(c0):
         if random.random() < 0.5:
             return ("l2tp tunnel %d" % tun, lambda c, d, t: c.encap == "l2tp"
                     and int(c.tid.split(":")[0]) == tun)
-        return ("tunnel l2tp and l2tp session %d" % ses,
+        return ("(tunnel l2tp and l2tp session %d)" % ses,
                 lambda c, d, t: c.encap == "l2tp"
                 and int(c.tid.split(":")[1]) == ses)
     return a_tunnel(c0.tunnel)
