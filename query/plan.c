@@ -393,7 +393,7 @@ static const char *how(const struct tm_xnode *x)
 	case TM_X_CLASS:
 		return "the segment's class";
 	case TM_X_CID:
-		return "no index: per packet";
+		return "connection keys (ICMP per packet)";
 	case TM_X_AFTER:
 	case TM_X_BEFORE:
 		return "time: segment range, connection range, packet time";
@@ -709,7 +709,70 @@ static void set_exact(struct tm_qseg *s, uint32_t id, struct qset *a)
 	qs_copy(s, &s->lo[id], a);
 }
 
-static void leaf(struct tm_qseg *s, uint32_t id)
+/* community_id: computed from each connection's key (the ID orders the
+ * endpoints, so any packet of the connection gives the same), except
+ * ICMP's, whose type and code are per packet. Only the connections of
+ * `only` (the and-ed siblings' candidates) when given: a SHA-1 each. */
+static void cid_leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
+{
+	struct qset lo = { QS_EMPTY, NULL }, hi = { QS_EMPTY, NULL };
+	struct tm_packet *v;
+
+	if (!s->pkt)
+		s->pkt = calloc(1, sizeof(*s->pkt));
+	if (!s->pkt || qs_bits(s, &lo) || qs_bits(s, &hi)) {
+		s->failed = 1;
+		qs_free(&lo);
+		qs_free(&hi);
+		return;
+	}
+	v = s->pkt;
+	for (uint32_t w = 0; w < s->nw; w++) {
+		uint64_t bits = !only || only->kind == QS_FULL ? ~0ull :
+		    only->kind == QS_BITS ? only->w[w] : 0;
+
+		while (bits) {
+			uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			struct tm_sc_conn rc;
+			const struct tm_key *k = &rc.key;
+
+			bits &= bits - 1;
+			if (c >= s->n)
+				break;
+			if (tm_sc_conn_get_safe(s->sc, c, &rc)) {
+				s->damaged = 1;
+				continue;
+			}
+			if ((rc.flags & TM_SC_C_PROTO) && (k->proto == 1 ||
+			    k->proto == 58)) {
+				qs_add(&hi, c);	/* ICMP: per packet */
+				continue;
+			}
+			v->l3 = k->l3;
+			v->src.family = k->fam_a;
+			memcpy(v->src.a, k->addr_a, 16);
+			v->dst.family = k->fam_b;
+			memcpy(v->dst.a, k->addr_b, 16);
+			v->proto = k->proto;
+			v->sport = k->port_a;
+			v->dport = k->port_b;
+			v->flags = ((rc.flags & TM_SC_C_PROTO) ? TM_PF_HAS_PROTO :
+			    0) | ((rc.flags & TM_SC_C_PORTS) ? TM_PF_HAS_PORTS :
+			    0);
+			if (tm_expr_eval_node(s->p->e, id, v, NULL,
+			    TM_EXPR_NO_TIME) == TM_EXPR_TRUE) {
+				qs_add(&lo, c);
+				qs_add(&hi, c);
+			}
+		}
+	}
+	qs_norm(s, &lo);
+	qs_norm(s, &hi);
+	s->lo[id] = lo;
+	s->hi[id] = hi;
+}
+
+static void leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
 {
 	const struct pnode *pn = &s->p->v[id];
 	const struct tm_xnode *x = &pn->x;
@@ -906,10 +969,18 @@ static void leaf(struct tm_qseg *s, uint32_t id)
 	case TM_X_TRUE:
 		s->lo[id].kind = QS_FULL;
 		return;
+	case TM_X_CID:
+		cid_leaf(s, id, only);
+		return;
 	default:
-		/* no index (community_id): every connection, per packet */
 		return;
 	}
+}
+
+/* A leaf that costs per connection rather than per posting. */
+static int expensive(const struct tm_qseg *s, uint32_t id)
+{
+	return s->p->v[id].x.kind == TM_X_CID;
 }
 
 static void build(struct tm_qseg *s, uint32_t id)
@@ -922,24 +993,37 @@ static void build(struct tm_qseg *s, uint32_t id)
 	case TM_X_OR:
 		lo->kind = hi->kind = pn->x.kind == TM_X_AND ? QS_FULL :
 		    QS_EMPTY;
-		for (uint32_t k = 0; k < pn->x.n_kids; k++) {
-			uint32_t c = pn->kids[k];
+		/* and: the cheap children first; an expensive leaf then
+		 * looks only at what they left (connections outside the
+		 * and's hi never reach its children) */
+		for (int pass = 0; pass < 2; pass++)
+			for (uint32_t k = 0; k < pn->x.n_kids; k++) {
+				uint32_t c = pn->kids[k];
+				int late = pn->x.kind == TM_X_AND &&
+				    expensive(s, c);
 
-			/* an empty and, a full or: the rest cannot change it
-			 * (their sets stay empty; the evaluation never reaches
-			 * them) */
-			if ((pn->x.kind == TM_X_AND && hi->kind == QS_EMPTY) ||
-			    (pn->x.kind == TM_X_OR && lo->kind == QS_FULL))
-				break;
-			build(s, c);
-			if (pn->x.kind == TM_X_AND) {
-				qs_and(s, lo, &s->lo[c]);
-				qs_and(s, hi, &s->hi[c]);
-			} else {
-				qs_or(s, lo, &s->lo[c]);
-				qs_or(s, hi, &s->hi[c]);
+				if (late != pass)
+					continue;
+				/* an empty and, a full or: the rest cannot
+				 * change it (their sets stay empty; the
+				 * evaluation never reaches them) */
+				if ((pn->x.kind == TM_X_AND &&
+				    hi->kind == QS_EMPTY) ||
+				    (pn->x.kind == TM_X_OR &&
+				    lo->kind == QS_FULL))
+					return;
+				if (late)
+					leaf(s, c, hi);
+				else
+					build(s, c);
+				if (pn->x.kind == TM_X_AND) {
+					qs_and(s, lo, &s->lo[c]);
+					qs_and(s, hi, &s->hi[c]);
+				} else {
+					qs_or(s, lo, &s->lo[c]);
+					qs_or(s, hi, &s->hi[c]);
+				}
 			}
-		}
 		return;
 	case TM_X_NOT:
 		build(s, pn->kids[0]);
@@ -947,7 +1031,7 @@ static void build(struct tm_qseg *s, uint32_t id)
 		qs_not(s, hi, &s->lo[pn->kids[0]]);
 		return;
 	default:
-		leaf(s, id);
+		leaf(s, id, NULL);
 		return;
 	}
 }

@@ -26,6 +26,7 @@
 
 #include "../../query/expr.h"
 #include "../../query/plan.h"
+#include "community_id.h"
 #include "key.h"
 #include "sidecar.h"
 
@@ -477,6 +478,15 @@ static void atom(char *out, int *exact)
 		    &p->outer_src : &p->src, a));
 		return;
 	case 18:
+		if (rnd(2)) {
+			char cid[TM_COMMUNITY_ID_SIZE];
+
+			*exact = 0;	/* ICMP: per packet */
+			if (tm_community_id(p, 0, cid, sizeof(cid)) == 0) {
+				sprintf(out, "community_id %s", cid);
+				return;
+			}
+		}
 		sprintf(out, "pppoe session %u", 1 + rnd(3));
 		return;
 	case 19:
