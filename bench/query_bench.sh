@@ -11,6 +11,7 @@
 #   tunnel id vni V               BPF: udp port 4789 and udp[12:4] >> 8 = V
 #   window    after T and before T+10s (no BPF: editcap -A/-B, and a bare
 #             tcpdump scan, over every segment)
+#   large     tcp port 443 (a tenth of the store), and everything
 # Each command runs ROUNDS times, interleaved; the best and the median wall
 # time are printed, with the packets each side returned. Warm page cache
 # (the store is read once first). Prints numbers; never fails on them.
@@ -98,6 +99,8 @@ questions = [
     ("tunnel id", "vni %d" % vni,
      "udp port 4789 and udp[12:4] >> 8 = %d" % vni),
     ("time window (10 s)", "after %d and before %d" % (t0, t0 + 10), None),
+    ("large: tcp port 443", "tcp port 443", "tcp port 443"),
+    ("large: everything", "", ""),
 ]
 
 
@@ -164,18 +167,19 @@ for name, q, bpf in questions:
         tq.append(wall([tm, "query", "-s", store, "--count", q]))
         tw.append(wall([tm, "query", "-s", store, "-w", "/dev/null", q]))
         if bpf is not None:
-            ts.append(scan(bpf))
+            ts.append(scan(bpf if bpf else None))
         elif r < 3:
             ts.append(editcap(t0, t0 + 10))
     n_tm = count_tm(q)
-    n_td = count_tcpdump(bpf) if bpf is not None else None
+    n_td = count_tcpdump(bpf) if bpf else None
     print("%-20s %9.2f %9.2f %9.2f %9.1f %10.1f %10s %7.0fx" % (
         name, min(tq), statistics.median(tq), min(tw), min(ts),
         statistics.median(ts),
         "%d" % n_tm if n_td is None else "%d/%d" % (n_tm, n_td),
         min(ts) / min(tq)))
-    print("%-20s   tm: %s" % ("", q))
+    print("%-20s   tm: %s" % ("", q or "(everything)"))
     print("%-20s   scan: %s" % ("", ("tcpdump " + bpf) if bpf else
+                                "tcpdump (no filter)" if bpf == "" else
                                 "editcap -A %d -B %d" % (t0, t0 + 10)))
 bare = [scan(None) for _ in range(3)]
 print()

@@ -331,6 +331,13 @@ static int decide(struct run *r, struct seg *s, uint32_t id,
 	return 0;
 }
 
+/* Is the record header at off in the buffer already? (Then no span is
+ * needed: computing one for every record would be quadratic.) */
+static int in_buf(const struct seg *s, uint64_t off)
+{
+	return off >= s->boff && off + TM_PCAP_REC_HDR <= s->boff + s->blen;
+}
+
 /* Span end for the candidate at index i: neighbours closer than GAP are
  * read with it. */
 static uint64_t cand_span(const struct seg *s, size_t i)
@@ -390,7 +397,8 @@ static int next_in_file(struct run *r, struct seg *s)
 		const struct cand *c = &s->c[s->ic];
 		uint32_t id = c->id & ~CHECK;
 
-		if (read_rec(r, s, c->off, cand_span(s, s->ic)))
+		if (read_rec(r, s, c->off, in_buf(s, c->off) ? 0 :
+		    cand_span(s, s->ic)))
 			return -1;
 		s->ic++;
 		if (!(c->id & CHECK))
@@ -412,7 +420,8 @@ static int seg_next(struct run *r, struct seg *s)
 	if (s->hits_mode) {
 		if (s->ih >= s->nh)
 			return 0;
-		if (read_rec(r, s, s->hits[s->ih].off, hit_span(s, s->ih)))
+		if (read_rec(r, s, s->hits[s->ih].off,
+		    in_buf(s, s->hits[s->ih].off) ? 0 : hit_span(s, s->ih)))
 			return -1;
 		s->ih++;
 		s->read--;		/* read twice, counted once */
