@@ -73,7 +73,9 @@ struct seg {
 	uint64_t cand_conns, all_conns, chk_conns, read, decoded, matched;
 };
 
-#define CHECK 0x80000000u
+#define CHECK 0x80000000u	/* decided per packet */
+#define DIRB 0x40000000u	/* sent by endpoint b of the key */
+#define IDMASK 0x3fffffffu
 
 struct run {
 	const struct tm_query_opts *o;
@@ -384,7 +386,8 @@ static int next_in_file(struct run *r, struct seg *s)
 			s->scan_off = off + TM_PCAP_REC_HDR + s->caplen;
 			if ((s->h.flags & TM_SC_F_SORTED) && s->ts >= r->until)
 				return 0;
-			res = tm_qseg_eval(s->qs, UINT32_MAX, s->ts, s->ts);
+			res = tm_qseg_eval(s->qs, UINT32_MAX, s->ts, s->ts,
+			    -1);
 			if (res == TM_EXPR_UNKNOWN &&
 			    decide(r, s, UINT32_MAX, &res))
 				return -1;
@@ -395,7 +398,7 @@ static int next_in_file(struct run *r, struct seg *s)
 	}
 	while (s->ic < s->nc) {
 		const struct cand *c = &s->c[s->ic];
-		uint32_t id = c->id & ~CHECK;
+		uint32_t id = c->id & IDMASK;
 
 		if (read_rec(r, s, c->off, in_buf(s, c->off) ? 0 :
 		    cand_span(s, s->ic)))
@@ -403,7 +406,8 @@ static int next_in_file(struct run *r, struct seg *s)
 		s->ic++;
 		if (!(c->id & CHECK))
 			return 1;
-		res = tm_qseg_eval(s->qs, id, s->ts, s->ts);
+		res = tm_qseg_eval(s->qs, id, s->ts, s->ts,
+		    (c->id & DIRB) ? 1 : 0);
 		if (res == TM_EXPR_UNKNOWN && decide(r, s, id, &res))
 			return -1;
 		if (res == TM_EXPR_TRUE)
@@ -550,7 +554,7 @@ static int gather(struct run *r, struct seg *s)
 		if (tm_sc_conn_get_safe(&s->scl.sc, id, &c))
 			return fail(r, "%s.idx: connection %" PRIu32 " is "
 			    "damaged (see tm store check)", s->base, id);
-		res = tm_qseg_eval(s->qs, id, c.first_ts, c.last_ts);
+		res = tm_qseg_eval(s->qs, id, c.first_ts, c.last_ts, -1);
 		if (res == TM_EXPR_FALSE) {
 			id++;
 			continue;
@@ -574,7 +578,8 @@ static int gather(struct run *r, struct seg *s)
 		tm_sc_pos_begin(&it, &c);
 		while (tm_sc_pos_next(&it, &off, &dir)) {
 			s->c[s->nc].off = (uint32_t)off;
-			s->c[s->nc].id = id | (res == TM_EXPR_TRUE ? 0 : CHECK);
+			s->c[s->nc].id = id | (res == TM_EXPR_TRUE ? 0 : CHECK) |
+			    (dir ? DIRB : 0);
 			s->nc++;
 		}
 		id++;

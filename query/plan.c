@@ -30,6 +30,8 @@ struct tm_qseg {
 	uint32_t n;		/* connections */
 	uint32_t nw;		/* words of a bitset */
 	struct qset *lo, *hi;	/* per expression node */
+	struct qset *ea, *eb;	/* per node: endpoint a / b satisfies it
+				 * (src/dst predicates) */
 	uint8_t *cflag;		/* per context, CF_* (lazy) */
 	struct qset noiptun;	/* connections without an IP tunnel (lazy) */
 	int have_noiptun;
@@ -355,7 +357,7 @@ static const char *how(const struct tm_xnode *x)
 			return x->dir == TM_XD_EITHER ?
 			    "index: inner addresses" :
 			    "index: inner addresses, direction per packet "
-			    "(both ends in: no decode)";
+			    "(from its position: no decoding)";
 		if (x->scope == TM_XS_OUTER)
 			return x->dir == TM_XD_EITHER ?
 			    "index: outer addresses (untunnelled: inner ones)" :
@@ -366,7 +368,8 @@ static const char *how(const struct tm_xnode *x)
 	case TM_X_PORT:
 		if (x->scope == TM_XS_INNER)
 			return x->dir == TM_XD_EITHER ? "index: ports" :
-			    "index: ports, direction per packet";
+			    "index: ports, direction per packet (from its "
+			    "position: no decoding)";
 		return "index: ports of untunnelled connections; tunnelled "
 		    "ones per packet";
 	case TM_X_PROTO:
@@ -659,13 +662,18 @@ static int in_ports(uint16_t p, const struct tm_xnode *x)
 
 /* For a src/dst/both address or port predicate: the candidates whose two
  * endpoints both satisfy it match with every packet (lo); for `src and
- * dst` the others match with none (hi = lo). */
-static void refine_dir(struct tm_qseg *s, const struct tm_xnode *x,
-    const struct qset *cand, struct qset *lo, struct qset *hi)
+ * dst` the others match with none (hi = lo). Which end satisfies it is
+ * kept (ea, eb: endpoint a, b of the key), so that a packet's direction
+ * (from its position in the sidecar) decides it without decoding. */
+static void refine_dir(struct tm_qseg *s, uint32_t node,
+    const struct tm_xnode *x, const struct qset *cand, struct qset *lo,
+    struct qset *hi)
 {
+	struct qset *ea = &s->ea[node], *eb = &s->eb[node];
+
 	lo->kind = QS_EMPTY;
 	lo->w = NULL;
-	if (qs_bits(s, lo))
+	if (qs_bits(s, lo) || qs_bits(s, ea) || qs_bits(s, eb))
 		return;
 	for (uint32_t w = 0; w < s->nw; w++) {
 		uint64_t bits = cand->kind == QS_FULL ? ~0ull :
@@ -692,6 +700,10 @@ static void refine_dir(struct tm_qseg *s, const struct tm_xnode *x,
 				b = (c.flags & TM_SC_C_PORTS) &&
 				    in_ports(c.key.port_b, x);
 			}
+			if (a)
+				qs_add(ea, id);
+			if (b)
+				qs_add(eb, id);
 			if (a && b)
 				qs_add(lo, id);
 		}
@@ -815,7 +827,7 @@ static void leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
 		} else {
 			s->hi[id] = a;
 			if (x->scope == TM_XS_INNER)
-				refine_dir(s, x, &a, &s->lo[id], &s->hi[id]);
+				refine_dir(s, id, x, &a, &s->lo[id], &s->hi[id]);
 		}
 		return;
 	}
@@ -828,7 +840,7 @@ static void leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
 				set_exact(s, id, &a);
 			} else {
 				s->hi[id] = a;
-				refine_dir(s, x, &a, &s->lo[id], &s->hi[id]);
+				refine_dir(s, id, x, &a, &s->lo[id], &s->hi[id]);
 			}
 			return;
 		}
@@ -1048,7 +1060,9 @@ struct tm_qseg *tm_qseg_new(const struct tm_qplan *p, const struct tm_sc *sc)
 	s->nw = (s->n + 63) / 64;
 	s->lo = calloc(p->n ? p->n : 1, sizeof(*s->lo));
 	s->hi = calloc(p->n ? p->n : 1, sizeof(*s->hi));
-	if (!s->lo || !s->hi) {
+	s->ea = calloc(p->n ? p->n : 1, sizeof(*s->ea));
+	s->eb = calloc(p->n ? p->n : 1, sizeof(*s->eb));
+	if (!s->lo || !s->hi || !s->ea || !s->eb) {
 		tm_qseg_free(s);
 		return NULL;
 	}
@@ -1068,13 +1082,17 @@ void tm_qseg_free(struct tm_qseg *s)
 {
 	if (!s)
 		return;
-	if (s->lo && s->hi)
+	if (s->lo && s->hi && s->ea && s->eb)
 		for (uint32_t i = 0; i < s->p->n; i++) {
 			qs_free(&s->lo[i]);
 			qs_free(&s->hi[i]);
+			qs_free(&s->ea[i]);
+			qs_free(&s->eb[i]);
 		}
 	free(s->lo);
 	free(s->hi);
+	free(s->ea);
+	free(s->eb);
 	qs_free(&s->noiptun);
 	free(s->cflag);
 	free(s->pkt);
@@ -1133,7 +1151,7 @@ int tm_qseg_next(const struct tm_qseg *s, uint32_t *id)
 #define U TM_EXPR_UNKNOWN
 
 static enum tm_expr_result ev(const struct tm_qseg *s, uint32_t node,
-    uint32_t id, int64_t t0, int64_t t1)
+    uint32_t id, int64_t t0, int64_t t1, int pdir)
 {
 	const struct pnode *pn = &s->p->v[node];
 	const struct qset *lo = &s->lo[node], *hi = &s->hi[node];
@@ -1157,7 +1175,7 @@ static enum tm_expr_result ev(const struct tm_qseg *s, uint32_t node,
 
 		acc = dom == F ? T : F;
 		for (uint32_t k = 0; k < pn->x.n_kids; k++) {
-			r = ev(s, pn->kids[k], id, t0, t1);
+			r = ev(s, pn->kids[k], id, t0, t1, pdir);
 			if (r == dom)
 				return dom;
 			if (r == U)
@@ -1166,7 +1184,7 @@ static enum tm_expr_result ev(const struct tm_qseg *s, uint32_t node,
 		return acc;
 	}
 	case TM_X_NOT:
-		r = ev(s, pn->kids[0], id, t0, t1);
+		r = ev(s, pn->kids[0], id, t0, t1, pdir);
 		return r == U ? U : r == T ? F : T;
 	case TM_X_AFTER:
 		return t0 >= pn->x.ts ? T : t1 < pn->x.ts ? F : U;
@@ -1174,13 +1192,28 @@ static enum tm_expr_result ev(const struct tm_qseg *s, uint32_t node,
 		return t1 < pn->x.ts ? T : t0 >= pn->x.ts ? F : U;
 	case TM_X_TRUE:
 		return T;
+	case TM_X_NET:
+	case TM_X_PORT:
+		/* src/dst: the packet's direction picks the end */
+		if (pdir >= 0 && id != UINT32_MAX &&
+		    pn->x.scope == TM_XS_INNER && pn->x.dir != TM_XD_EITHER) {
+			int a = qs_has(&s->ea[node], id);
+			int b = qs_has(&s->eb[node], id);
+
+			if (pn->x.dir == TM_XD_SRC)
+				return (pdir ? b : a) ? T : F;
+			if (pn->x.dir == TM_XD_DST)
+				return (pdir ? a : b) ? T : F;
+			return a && b ? T : F;
+		}
+		return U;
 	default:
 		return U;
 	}
 }
 
 enum tm_expr_result tm_qseg_eval(const struct tm_qseg *s, uint32_t id,
-    int64_t t0, int64_t t1)
+    int64_t t0, int64_t t1, int dir)
 {
-	return ev(s, s->p->root, id, t0, t1);
+	return ev(s, s->p->root, id, t0, t1, dir);
 }

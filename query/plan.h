@@ -69,8 +69,10 @@ int tm_qseg_next(const struct tm_qseg *s, uint32_t *id);
 
 /* Three-valued decision for connection id (UINT32_MAX: not known, as in
  * a scan) whose packets lie in [t0, t1] (t0 == t1: one packet's
- * timestamp). UNKNOWN: the packet must be decoded. */
+ * timestamp); dir: the packet's direction (1: sent by endpoint b of the
+ * key, as the sidecar's positions say), or -1 for a whole connection.
+ * UNKNOWN: the packet must be decoded. */
 enum tm_expr_result tm_qseg_eval(const struct tm_qseg *s, uint32_t id,
-    int64_t t0, int64_t t1);
+    int64_t t0, int64_t t1, int dir);
 
 #endif
