@@ -134,11 +134,14 @@ python3 "$CHECK" --tm "$TM" --store "$TMPD/P" "${traces[@]}" --tcpdump \
 
 # 3. connection-level predicates against the flow records of the same
 #    store (every packet stored: a flow's packets are the query's): app
-#    NAME, class NAME, community_id ID. nDPI inline (ndpi.thread false):
-#    with nDPI on its thread, the verdict on a short connection can come
-#    after its packets' segment is sealed, and the sidecar then has no
-#    application for it (reported to storage).
-sed 's/^storage:/ndpi:\n  thread: false\nstorage:/' "$TMPD/conf.yaml" \
+#    NAME, class NAME, community_id ID. nDPI inline (ndpi.thread false)
+#    and one segment per class: a segment holds the application known
+#    while it was open, so with nDPI on its thread (the verdict on a short
+#    connection can come after its packets' segment is sealed) or a
+#    connection decided after a segment boundary, the packets before the
+#    verdict have no application in the store (reported to storage).
+sed -e 's/^storage:/ndpi:\n  thread: false\nstorage:/' \
+    -e 's/segment_size: 256k/segment_size: 64m/' "$TMPD/conf.yaml" \
     >"$TMPD/inline.yaml"
 "$TM" capture -q -c "$TMPD/inline.yaml" -r "$TMPD/d1.pcap" -s "$TMPD/A" \
     --cutoff none 2>"$TMPD/capture.err" || { cat "$TMPD/capture.err"; exit 1; }
