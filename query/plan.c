@@ -276,10 +276,19 @@ static int plan_walk(struct tm_qplan *p, uint32_t id, unsigned depth)
 		p->time_only = 0;
 		break;
 	case TM_X_VLAN:
+		p->time_only = 0;	/* the postings say it all */
+		break;
+	case TM_X_TID:
+		/* of any tunnel type: the posting is exact (a gre key, a VNI,
+		 * a TEID, an MPLS label); of one type (l2tp, pppoe, erspan
+		 * share the session field): each context checked */
+		if (pn->x.tid_type != TM_TUN_NONE)
+			p->uses_contexts = 1;
+		p->time_only = 0;
+		break;
 	case TM_X_VLAN_ANY:
 	case TM_X_TUNNEL:
 	case TM_X_TUNNEL_ANY:
-	case TM_X_TID:
 		p->uses_contexts = 1;
 		p->time_only = 0;
 		break;
@@ -390,7 +399,9 @@ static const char *how(const struct tm_xnode *x)
 		return x->tun_plugin ? "contexts (tunnel names)" :
 		    "index: tunnel type, checked on contexts";
 	case TM_X_TID:
-		return "index: tunnel identifier, checked on contexts";
+		return x->tid_type == TM_TUN_NONE ? "index: tunnel identifier" :
+		    "index: tunnel identifier, checked on contexts for the "
+		    "tunnel type";
 	case TM_X_APP:
 		return "index: application";
 	case TM_X_CLASS:
@@ -933,7 +944,8 @@ static void leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
 		default: f = TM_SC_MPLS_LABEL; break;
 		}
 		tm_sc_be32(vlo, x->tid_val);
-		field_set(s, &a, f, vlo, vlo, id);
+		field_set(s, &a, f, vlo, vlo, x->tid_type == TM_TUN_NONE ?
+		    UINT32_MAX : id);
 		set_exact(s, id, &a);
 		return;
 	}
