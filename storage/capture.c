@@ -179,6 +179,9 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	uint8_t *p;
 	int dir;
 
+	/* the writer's failure flag: written once, read-shared here */
+	if (atomic_load_explicit(&cap->failed, memory_order_relaxed))
+		return -1;
 	if (!d->stored || !c || d->cls >= cap->ncls)
 		return 0;
 	k = &cap->cls[d->cls];
@@ -368,7 +371,8 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 		}
 		k->cat = tm_catalog_class(&cap->cat, c->name);
 		k->b = tm_scb_new();
-		if (!k->cat || !k->b) {
+		k->w.sum = XXH64_createState();
+		if (!k->cat || !k->b || !k->w.sum) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -505,6 +509,7 @@ void tm_capture_free(struct tm_capture *cap)
 		tm_ring_destroy(&k->data);
 		tm_ring_destroy(&k->meta);
 		tm_scb_free(k->b);
+		XXH64_freeState(k->w.sum);
 		if (k->w.fd >= 0)
 			close(k->w.fd);
 	}

@@ -23,6 +23,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <xxhash.h>
 
 #include "capture.h"
 #include "ring.h"
@@ -54,6 +55,7 @@ struct wseg {			/* the writer's open segment */
 	uint64_t off;		/* file offset of the next record */
 	uint64_t written;	/* bytes in the file */
 	int failed;		/* a write failed */
+	XXH64_state_t *sum;	/* of the bytes written */
 	char path[4200];
 };
 

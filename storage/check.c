@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "store.h"
 
@@ -140,6 +141,11 @@ int tm_segment_check(const char *pcap, const char *idx, const char *cls,
 		goto out;
 	}
 	madvise((void *)m, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if (XXH64(m, (size_t)st.st_size, 0) != sc.pcap_sum) {
+		rc = damage(msg, len, "%s: its bytes changed since the segment "
+		    "was published (pcap checksum mismatch)", pcap);
+		goto out;
+	}
 	if (tm_le32(m) != TM_PCAP_MAGIC_NS || tm_le16(m + 4) != 2 ||
 	    (tm_le32(m + 20) & 0xffff) != sc.h.linktype ||
 	    tm_le32(m + 16) != sc.h.snaplen) {
@@ -242,6 +248,7 @@ int tm_segment_check(const char *pcap, const char *idx, const char *cls,
 		meta.seq = seq;
 		meta.start = start;
 		meta.pcap_size = off;
+		meta.pcap_sum = sc.pcap_sum;
 		if (tm_scb_finish(b, &meta, &out)) {
 			rc = damage(msg, len, "out of memory");
 			goto out;

@@ -63,6 +63,7 @@ enum tm_sc_section {
 	TM_SC_S_CONN_INDEX = 5,
 	TM_SC_S_CONNS = 6,
 	TM_SC_S_SHAPES = 7,
+	TM_SC_S_PCAP_SUM = 8,	/* xxh64 of the pcap's bytes */
 	TM_SC_S_FIELD0 = 16	/* + enum tm_sc_field */
 };
 
@@ -119,6 +120,7 @@ struct tm_scb_meta {
 	uint64_t seq;		/* the segment's sequence number */
 	int64_t start;		/* the <start> of its name */
 	uint64_t pcap_size;	/* bytes of the pcap it describes */
+	uint64_t pcap_sum;	/* XXH64 (seed 0) of those bytes */
 };
 
 struct tm_scb *tm_scb_new(void);
@@ -201,8 +203,15 @@ struct tm_sc {
 	size_t conns_len;
 	const uint8_t *shapes;		/* n_shapes x TM_SC_SHAPE_SIZE */
 	uint32_t n_shapes;
+	uint64_t pcap_sum;		/* XXH64 of the pcap's bytes */
 	struct tm_sc_fsec f[TM_SC_NFIELDS];
 };
+
+/* Reads a sidecar file and checks its header, size and both checksums
+ * (not its structure: see tm_sc_open). What a restart trusts. 0, or -1
+ * with the reason in err. */
+int tm_sc_file_verify(const char *path, struct tm_sc_header *h, char *err,
+    size_t errlen);
 
 /* Validates a whole sidecar in memory (kept, not copied: buf must live
  * as long as sc): checksums, every section's bounds and order, every

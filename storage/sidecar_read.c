@@ -126,6 +126,73 @@ int tm_sc_header_read(const char *path, struct tm_sc_header *h,
 	return 0;
 }
 
+static uint8_t *read_file(const char *path, size_t *len, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		bad(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
+		close(fd);
+		bad(err, errlen, "cannot size the file");
+		return NULL;
+	}
+	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!buf) {
+		close(fd);
+		bad(err, errlen, "out of memory");
+		return NULL;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got,
+		    (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			free(buf);
+			close(fd);
+			bad(err, errlen, "read: %s", strerror(e));
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+int tm_sc_file_verify(const char *path, struct tm_sc_header *h, char *err,
+    size_t errlen)
+{
+	size_t len;
+	uint8_t *buf = read_file(path, &len, err, errlen);
+	int rc = -1;
+
+	if (!buf)
+		return -1;
+	if (tm_sc_header_parse(buf, len, h, err, errlen) == 0) {
+		if (h->idx_size != len)
+			bad(err, errlen, "%zu bytes, header says %" PRIu64, len,
+			    h->idx_size);
+		else if (tm_le64(buf + len - 8) != XXH64(buf, len - 8, 0))
+			bad(err, errlen, "checksum mismatch");
+		else
+			rc = 0;
+	}
+	free(buf);
+	return rc;
+}
+
 /* ---- whole-file validation --------------------------------------------- */
 
 static int check_strings(struct tm_sc *sc, const uint8_t *p, size_t len,
@@ -674,7 +741,8 @@ int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
 		sl[id] = (size_t)l;
 	}
 	for (unsigned id = 1; id < TM_SC_S_FIELD0 + TM_SC_NFIELDS; id++)
-		if (!sp[id] && (id <= TM_SC_S_SHAPES || id >= TM_SC_S_FIELD0)) {
+		if (!sp[id] && (id <= TM_SC_S_PCAP_SUM ||
+		    id >= TM_SC_S_FIELD0)) {
 			bad(err, errlen, "section id %u missing", id);
 			goto fail;
 		}
@@ -691,6 +759,11 @@ int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
 	    check_conns(sc, sp[TM_SC_S_CONN_INDEX], sl[TM_SC_S_CONN_INDEX],
 	    sp[TM_SC_S_CONNS], sl[TM_SC_S_CONNS], err, errlen))
 		goto fail;
+	if (sl[TM_SC_S_PCAP_SUM] != 8) {
+		bad(err, errlen, "pcap checksum: %zu bytes", sl[TM_SC_S_PCAP_SUM]);
+		goto fail;
+	}
+	sc->pcap_sum = tm_le64(sp[TM_SC_S_PCAP_SUM]);
 	for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++)
 		if (check_field(sc, fi, sp[TM_SC_S_FIELD0 + fi],
 		    sl[TM_SC_S_FIELD0 + fi], err, errlen))
@@ -703,41 +776,14 @@ fail:
 
 int tm_sc_load(struct tm_sc *sc, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
+	size_t len;
 	uint8_t *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	memset(sc, 0, sizeof(*sc));
-	if (fd < 0)
-		return bad(err, errlen, "%s", strerror(errno));
-	if (fstat(fd, &st) != 0 || st.st_size < 0 ||
-	    (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
-		close(fd);
-		return bad(err, errlen, "cannot size the file");
-	}
-	buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	if (!buf) {
-		close(fd);
-		return bad(err, errlen, "out of memory");
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got,
-		    (off_t)got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : EIO;
-
-			free(buf);
-			close(fd);
-			return bad(err, errlen, "read: %s", strerror(e));
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	if (tm_sc_open(sc, buf, got, err, errlen)) {
+	buf = read_file(path, &len, err, errlen);
+	if (!buf)
+		return -1;
+	if (tm_sc_open(sc, buf, len, err, errlen)) {
 		free(buf);
 		return -1;
 	}

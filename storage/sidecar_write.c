@@ -939,7 +939,7 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	struct fin f;
 	struct section sec[TM_SC_S_FIELD0 + TM_SC_NFIELDS];
 	size_t nsec = 0, base = out->n, table;
-	const size_t nsec_all = 7 + TM_SC_NFIELDS;
+	const size_t nsec_all = 8 + TM_SC_NFIELDS;
 	uint32_t *ctx_first = NULL;
 	uint8_t *str_used = NULL;
 	int64_t min_ts = b->min_ts, max_ts = b->max_ts;
@@ -1141,6 +1141,13 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		tm_sbuf_bytes(out, itab_bytes(&f.shapes, f.shape_order[i], &l),
 		    TM_SC_SHAPE_SIZE);
 	}
+	sec[nsec].len = out->n - sec[nsec].off;
+	nsec++;
+
+	/* the pcap's checksum */
+	sec[nsec].id = TM_SC_S_PCAP_SUM;
+	sec[nsec].off = out->n;
+	tm_sbuf_le64(out, m->pcap_sum);
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
 

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "decode.h"
 #include "key.h"
 
@@ -435,6 +437,7 @@ int tm_segment_rebuild(const char *pcap_path, const char *cls,
 		meta.seq = seq;
 		meta.start = start;
 		meta.pcap_size = off;
+		meta.pcap_sum = XXH64(m, off, 0);
 		if (tm_scb_finish(b, &meta, out ? out : &sc)) {
 			snprintf(err, errlen, "%s: out of memory building the "
 			    "sidecar", pcap_path);
@@ -601,7 +604,9 @@ static int recover_class(const char *root, const char *cls,
 
 			tm_seg_path(ip, sizeof(ip), root, cls, e->start,
 			    e->seq, ".idx");
-			if (tm_sc_header_read(ip, &h, why, sizeof(why)) == 0) {
+			/* header, size and checksums: a damaged sidecar is
+			 * rebuilt, never trusted; the pcap is not read */
+			if (tm_sc_file_verify(ip, &h, why, sizeof(why)) == 0) {
 				if (h.pcap_size != (uint64_t)sp.st_size)
 					snprintf(why, sizeof(why), "the pcap is "
 					    "%lld bytes, its sidecar says %"

@@ -184,6 +184,8 @@ static int seg_open(struct tm_capture *cap, struct ccls *k, uint32_t linktype,
 		tm_writer_fail(cap, "%s: write: %s", k->w.path, strerror(e));
 		return -1;
 	}
+	XXH64_reset(k->w.sum, 0);
+	XXH64_update(k->w.sum, h, sizeof(h));
 	k->w.open = 1;
 	k->w.failed = 0;
 	k->w.off = k->w.written = TM_PCAP_HDR;
@@ -216,6 +218,8 @@ static int seg_write_pending(struct tm_capture *cap, struct ccls *k)
 		tm_writer_fail(cap, "%s: write: %s", k->w.path, strerror(e));
 		return -1;
 	}
+	XXH64_update(k->w.sum, tm_ring_at(&k->data, k->pending_from),
+	    (size_t)n);
 	/* start the write-back now: the final sync finds little left */
 	sync_file_range(k->w.fd, (off64_t)k->w.written, (off64_t)n,
 	    SYNC_FILE_RANGE_WRITE);
@@ -255,6 +259,7 @@ static int seg_publish(struct tm_capture *cap, struct ccls *k)
 	meta.seq = k->w.seq;
 	meta.start = k->w.start;
 	meta.pcap_size = k->w.written;
+	meta.pcap_sum = XXH64_digest(k->w.sum);
 	if (tm_scb_finish(k->b, &meta, &sc)) {
 		tm_writer_fail(cap, "%s: out of memory building its sidecar",
 		    k->w.path);
