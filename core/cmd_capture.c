@@ -96,9 +96,15 @@ static void show_progress(struct progress *pg, pcap_t *p, uint64_t frames,
 	fflush(stderr);
 }
 
+/* Times of the phases: start, input read, last flow records, durable. */
+struct phases {
+	double t0, read, flows, end;
+};
+
 static void summary(const struct tm_capture *cap, uint64_t frames,
-    uint64_t in_bytes, uint64_t cut, double secs)
+    uint64_t in_bytes, uint64_t cut, const struct phases *ph)
 {
+	double secs = ph->end - ph->t0;
 	struct tm_capture_stats st;
 	char a[32], b[32], c[32];
 
@@ -144,8 +150,11 @@ static void summary(const struct tm_capture *cap, uint64_t frames,
 	    "%" PRIu64 " repaired, %" PRIu64 " files removed\n",
 	    st.recovery.segments, c, st.recovery.seconds, st.recovery.repaired,
 	    st.recovery.removed);
-	printf("time              %.2f s (%.0f packets/s)\n", secs, secs > 0 ?
-	    (double)frames / secs : 0.0);
+	printf("time              %.2f s (%.0f packets/s): input read in "
+	    "%.2f s, then the last flow records %.2f s, the last segments "
+	    "synced and published %.2f s\n", secs, secs > 0 ?
+	    (double)frames / secs : 0.0, ph->read - ph->t0,
+	    ph->flows - ph->read, ph->end - ph->flows);
 }
 
 int tm_cmd_capture(int argc, char **argv)
@@ -178,7 +187,7 @@ int tm_cmd_capture(int argc, char **argv)
 	char err[1024];
 	pcap_t *p = NULL;
 	uint16_t linktype;
-	double t0;
+	struct phases ph;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "r:s:c:qh", longopts,
@@ -216,7 +225,7 @@ int tm_cmd_capture(int argc, char **argv)
 	if (tm_flows_setup(conf, cutoff, no_ndpi ? TM_NDPI_OFF :
 	    TM_NDPI_CONFIG, (unsigned)max_conns, &cfg, &ndpi))
 		return 2;
-	t0 = now_s();
+	ph.t0 = now_s();
 	reg = malloc(sizeof(*reg));
 	pkt = malloc(sizeof(*pkt));
 	if (!reg || !pkt) {
@@ -317,8 +326,10 @@ int tm_cmd_capture(int argc, char **argv)
 				    frame - cut, 0);
 		}
 	}
+	ph.read = now_s();
 	if (!tm_capture_failed(cap))
 		tm_tracker_finish(trk);		/* the last flow records */
+	ph.flows = now_s();
 	show_progress(&pg, p, frame, frame - cut, 1);
 	if (tm_capture_finish(cap, err, sizeof(err))) {
 		fprintf(stderr, "tm: %s\n", err);
@@ -326,8 +337,9 @@ int tm_cmd_capture(int argc, char **argv)
 		    "was published in %s is intact\n", frame, store);
 		rc = 1;
 	}
+	ph.end = now_s();
 	if (!quiet)
-		summary(cap, frame, in_bytes, cut, now_s() - t0);
+		summary(cap, frame, in_bytes, cut, &ph);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("tm: standard output");
 		rc = 1;

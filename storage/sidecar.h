@@ -205,6 +205,9 @@ struct tm_sc {
 	uint32_t n_shapes;
 	uint64_t pcap_sum;		/* XXH64 of the pcap's bytes */
 	struct tm_sc_fsec f[TM_SC_NFIELDS];
+	int light;			/* opened with TM_SC_LIGHT */
+	const void *map;		/* tm_sc_map's mapping */
+	size_t map_len;
 };
 
 /* Reads a sidecar file and checks its header, size and both checksums
@@ -221,6 +224,20 @@ int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
     size_t errlen);
 /* Reads a sidecar file and validates it (tm_sc_open). */
 int tm_sc_load(struct tm_sc *sc, const char *path, char *err, size_t errlen);
+
+/* Maps a sidecar file. flags 0: validated as tm_sc_open does. With
+ * TM_SC_LIGHT, for queries, where milliseconds count: the header's
+ * checksum, the sizes, the section table, the strings, the directory,
+ * the contexts, groups and shapes, and the bounds of the connection index
+ * and of every dictionary are checked, not the whole file's checksum nor
+ * each record and posting: those are checked as they are read (every
+ * accessor below is bounded; a damaged record reads as an error, a
+ * damaged posting or position list ends early), so damage can make an
+ * answer wrong, never make a reader leave the file. `tm store check` and
+ * a start verify the checksums. 0, or -1 with the reason in err. */
+#define TM_SC_LIGHT	0x1u
+int tm_sc_map(struct tm_sc *sc, const char *path, unsigned flags, char *err,
+    size_t errlen);
 void tm_sc_close(struct tm_sc *sc);
 
 const char *tm_sc_string(const struct tm_sc *sc, uint32_t i);
@@ -248,9 +265,12 @@ struct tm_sc_conn {
 	int64_t first_ts, last_ts;
 	uint64_t n_pkts;
 	const uint8_t *pos, *pos_end;	/* positions, see tm_sc_pos */
+	uint64_t pcap_size;		/* positions stay below */
 };
 
-void tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
+/* Connection id: 0, or -1 (no such id, or a damaged record after a
+ * light open; c is then zeroed). */
+int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
     struct tm_sc_conn *c);
 
 /* Iterates a connection's packets in file order. */
@@ -258,6 +278,7 @@ struct tm_sc_pos {
 	struct tm_rd rd;
 	uint64_t off;
 	uint64_t left;
+	uint64_t limit;
 };
 
 void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c);
@@ -272,6 +293,7 @@ struct tm_sc_posting {
 	uint32_t n_ids;
 	uint32_t single;
 	const uint8_t *p;	/* list or bitset bytes */
+	const uint8_t *end;	/* end of the field's postings */
 	/* iteration */
 	uint32_t done;
 	uint32_t cur;

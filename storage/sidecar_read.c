@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -429,6 +430,7 @@ static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
 	c->n_pkts = n;
 	c->pos = r->p;
 	c->pos_end = r->end;
+	c->pcap_size = sc->h.pcap_size;
 	return 0;
 }
 
@@ -571,6 +573,8 @@ static int check_conns(struct tm_sc *sc, const uint8_t *idx, size_t ilen,
 	sc->conn_index = idx;
 	sc->conns = p;
 	sc->conns_len = len;
+	if (sc->light)
+		return 0;	/* records are checked as they are read */
 	all = malloc(sc->h.n_packets * sizeof(*all));
 	if (!all)
 		return bad(err, errlen, "out of memory");
@@ -600,17 +604,22 @@ static int posting_at(const struct tm_sc_fsec *fs, uint32_t ref,
 		p->kind = 2;
 		p->count = 1;
 		p->single = ref & 0x7fffffffu;
-		return p->single < fs->n_ids ? 0 : -1;
+		if (p->single < fs->n_ids)
+			return 0;
+		p->count = 0;
+		return -1;
 	}
 	if (ref >= fs->blob_len)
 		return -1;
 	r.p = fs->blob + ref;
 	r.end = fs->blob + fs->blob_len;
-	if (tm_rd_varint(&r, &h) || (h >> 1) < 2 || (h >> 1) > fs->n_ids)
+	if (tm_rd_varint(&r, &h) || (h >> 1) < 2 || (h >> 1) > fs->n_ids ||
+	    ((h & 1) && tm_rd_left(&r) < ((size_t)fs->n_ids + 7) / 8))
 		return -1;
 	p->count = (uint32_t)(h >> 1);
 	p->kind = (uint8_t)(h & 1);
 	p->p = r.p;
+	p->end = r.end;
 	if (!check)
 		return 0;
 	if (p->kind == 0) {
@@ -665,6 +674,8 @@ static int check_field(struct tm_sc *sc, unsigned fi, const uint8_t *p,
 	fs->dict = p + 8;
 	fs->blob = p + 8 + dict;
 	fs->blob_len = len - 8 - dict;
+	if (sc->light)
+		return 0;	/* postings are checked as they are read */
 	for (uint32_t i = 0; i < fs->n_values; i++) {
 		const uint8_t *e = fs->dict + (size_t)i * (fs->width + 4u);
 		struct tm_sc_posting ps;
@@ -690,17 +701,20 @@ void tm_sc_close(struct tm_sc *sc)
 	free(sc->strings);
 	free(sc->ctx);
 	free(sc->owned);
+	if (sc->map)
+		munmap((void *)sc->map, sc->map_len);
 	memset(sc, 0, sizeof(*sc));
 }
 
-int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
-    size_t errlen)
+static int open_impl(struct tm_sc *sc, const uint8_t *buf, size_t len,
+    int light, char *err, size_t errlen)
 {
 	const uint8_t *sp[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
 	size_t sl[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
 	size_t table_end;
 
 	memset(sc, 0, sizeof(*sc));
+	sc->light = light;
 	if (tm_sc_header_parse(buf, len, &sc->h, err, errlen))
 		goto fail;
 	if (sc->h.idx_size != len) {
@@ -708,7 +722,7 @@ int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
 		    sc->h.idx_size);
 		goto fail;
 	}
-	if (tm_le64(buf + len - 8) != XXH64(buf, len - 8, 0)) {
+	if (!light && tm_le64(buf + len - 8) != XXH64(buf, len - 8, 0)) {
 		bad(err, errlen, "checksum mismatch");
 		goto fail;
 	}
@@ -772,6 +786,41 @@ int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
 fail:
 	tm_sc_close(sc);
 	return -1;
+}
+
+int tm_sc_open(struct tm_sc *sc, const uint8_t *buf, size_t len, char *err,
+    size_t errlen)
+{
+	return open_impl(sc, buf, len, 0, err, errlen);
+}
+
+int tm_sc_map(struct tm_sc *sc, const char *path, unsigned flags, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	void *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	memset(sc, 0, sizeof(*sc));
+	if (fd < 0)
+		return bad(err, errlen, "%s", strerror(errno));
+	if (fstat(fd, &st) != 0 || st.st_size < TM_SC_HEADER_SIZE + 8 ||
+	    (uint64_t)st.st_size > ((uint64_t)1 << 40)) {
+		close(fd);
+		return bad(err, errlen, "not a sidecar (size)");
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return bad(err, errlen, "%s", strerror(errno));
+	if (open_impl(sc, m, (size_t)st.st_size, (flags & TM_SC_LIGHT) != 0,
+	    err, errlen)) {
+		munmap(m, (size_t)st.st_size);
+		return -1;
+	}
+	sc->map = m;
+	sc->map_len = (size_t)st.st_size;
+	return 0;
 }
 
 int tm_sc_load(struct tm_sc *sc, const char *path, char *err, size_t errlen)
@@ -855,29 +904,37 @@ uint32_t tm_sc_conn_ctx(const struct tm_sc *sc, uint32_t id)
 	return lo;
 }
 
-void tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
+int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
     struct tm_sc_conn *c)
 {
 	struct tm_rd r;
 	uint64_t rlen = 0;
+	uint32_t off;
 
 	memset(c, 0, sizeof(*c));
 	if (id >= sc->h.n_conns)
-		return;
-	/* from the nearest indexed record, skip by the lengths (all
-	 * validated at open) */
-	r.p = sc->conns + tm_le32(sc->conn_index + 4 * (size_t)(id /
-	    sc->h.index_every));
+		return -1;
+	/* from the nearest indexed record, skip by the lengths; bounded
+	 * even when the records were not validated at open (light) */
+	off = tm_le32(sc->conn_index + 4 * (size_t)(id / sc->h.index_every));
+	if (off >= sc->conns_len)
+		return -1;
+	r.p = sc->conns + off;
 	r.end = sc->conns + sc->conns_len;
 	for (uint32_t k = id - id % sc->h.index_every; ; k++) {
-		tm_rd_varint(&r, &rlen);
+		if (tm_rd_varint(&r, &rlen) || rlen > tm_rd_left(&r))
+			return -1;
 		if (k == id)
 			break;
 		r.p += rlen;
 	}
 	r.end = r.p + rlen;
-	conn_record(sc, &r, c);
+	if (conn_record(sc, &r, c)) {
+		memset(c, 0, sizeof(*c));
+		return -1;
+	}
 	c->ctx = tm_sc_conn_ctx(sc, id);
+	return 0;
 }
 
 void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c)
@@ -886,14 +943,20 @@ void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c)
 	it->rd.end = c->pos_end;
 	it->off = 0;
 	it->left = c->n_pkts;
+	it->limit = c->pcap_size;
 }
 
 int tm_sc_pos_next(struct tm_sc_pos *it, uint64_t *off, int *dir)
 {
 	uint64_t v;
 
-	if (!it->left || tm_rd_varint(&it->rd, &v))
+	/* bounded even when not validated at open (light): a position
+	 * outside the pcap ends the list */
+	if (!it->left || tm_rd_varint(&it->rd, &v) || (v >> 1) == 0 ||
+	    (v >> 1) > it->limit || it->off + (v >> 1) + 16 > it->limit) {
+		it->left = 0;
 		return 0;
+	}
 	it->left--;
 	it->off += v >> 1;
 	*off = it->off;
@@ -916,8 +979,9 @@ const uint8_t *tm_sc_field_value(const struct tm_sc *sc, enum tm_sc_field f,
 		return NULL;
 	fs = &sc->f[f];
 	e = fs->dict + (size_t)i * (fs->width + 4u);
-	if (p)
-		posting_at(fs, tm_le32(e + fs->width), p, 0);
+	/* a damaged posting (light open) reads as an empty one */
+	if (p && posting_at(fs, tm_le32(e + fs->width), p, 0))
+		memset(p, 0, sizeof(*p));
 	return e;
 }
 
@@ -963,19 +1027,31 @@ int tm_sc_posting_next(struct tm_sc_posting *p, uint32_t *id)
 	if (p->kind == 2) {
 		*id = p->single;
 	} else if (p->kind == 0) {
-		struct tm_rd r = { p->p, p->p + 10 * (size_t)(p->count -
-		    p->done) };
-		uint64_t d = 0;
+		struct tm_rd r = { p->p, p->end };
+		uint64_t d = 0, next;
 
-		tm_rd_varint(&r, &d);	/* validated at open */
+		/* bounded even when not validated at open (light) */
+		if (tm_rd_varint(&r, &d)) {
+			p->done = p->count;
+			return 0;
+		}
+		next = p->done ? (uint64_t)p->cur + d + 1 : d;
+		if (next >= p->n_ids) {
+			p->done = p->count;
+			return 0;
+		}
 		p->p = r.p;
-		p->cur = p->done ? p->cur + (uint32_t)d + 1 : (uint32_t)d;
+		p->cur = (uint32_t)next;
 		*id = p->cur;
 	} else {
 		uint32_t i = p->done ? p->cur + 1 : 0;
 
 		while (i < p->n_ids && !(p->p[i >> 3] & (1u << (i & 7))))
 			i++;
+		if (i >= p->n_ids) {
+			p->done = p->count;
+			return 0;
+		}
 		p->cur = i;
 		*id = i;
 	}

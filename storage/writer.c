@@ -578,6 +578,9 @@ static int flows_write_pending(struct tm_capture *cap)
 		tm_writer_fail(cap, "%s: write: %s", path, strerror(errno));
 		return -1;
 	}
+	/* the final sync of the file finds little left */
+	sync_file_range(cap->ffd, (off64_t)(cap->fsize - n), (off64_t)n,
+	    SYNC_FILE_RANGE_WRITE);
 	cap->fwritten += n;
 	cap->flow_bytes += n;
 	cap->fpending_from = cap->fpos;
