@@ -88,7 +88,7 @@ struct bhot {			/* what changes per packet (hot) */
 	uint32_t last_off;
 	uint32_t head, tail;	/* position chunks, 1-based; 0: none */
 	uint32_t fill;		/* bytes used in the tail chunk */
-	uint32_t pad;
+	uint32_t pos_bytes;	/* bytes of positions in all its chunks */
 };
 
 /* Positions are encoded as they come, into per-connection lists of
@@ -403,6 +403,7 @@ static int chunk_new(struct tm_scb *b, uint32_t *idx)
 static int pos_append(struct tm_scb *b, struct bhot *h, const uint8_t *v,
     size_t n)
 {
+	h->pos_bytes += (uint32_t)n;
 	while (n) {
 		size_t room;
 
@@ -637,6 +638,23 @@ static void pairs_add(struct pairs *ps, const uint8_t *v, unsigned width,
 	ps->n++;
 }
 
+static void pairs_reserve(struct pairs *ps, size_t n)
+{
+	void *p;
+
+	if (!n || ps->cap >= n)
+		return;
+	p = realloc(ps->wide ? (void *)ps->w : (void *)ps->n64,
+	    n * (ps->wide ? sizeof(struct wide) : sizeof(uint64_t)));
+	if (!p)
+		return;		/* pairs_add grows it later */
+	if (ps->wide)
+		ps->w = p;
+	else
+		ps->n64 = p;
+	ps->cap = n;
+}
+
 static void pairs_value(const struct pairs *ps, size_t i, unsigned width,
     uint8_t *v, uint32_t *id)
 {
@@ -768,7 +786,9 @@ struct fin {
 				 * unused) */
 	uint32_t n_ctx;
 	uint32_t *ctx_order;	/* final -> builder */
-	struct tm_sbuf *ctx_final;	/* final bytes of each final ctx */
+	struct tm_sbuf ctx_bytes;	/* final bytes of the contexts, ... */
+	size_t *ctx_off;		/* ... where each starts (builder id) */
+	uint32_t *ctx_len;		/* ... and its length */
 	uint32_t *conn_order;	/* final conn id -> builder id */
 	uint32_t n_conn;
 	struct itab shapes;	/* shape bytes, builder numbering */
@@ -791,14 +811,14 @@ static int cmp_ctx(const void *a, const void *b, void *arg)
 {
 	const struct fin *fn = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	const struct tm_sbuf *bx = &fn->ctx_final[x];
-	const struct tm_sbuf *by = &fn->ctx_final[y];
-	size_t n = bx->n < by->n ? bx->n : by->n;
-	int c = memcmp(bx->p, by->p, n);
+	const uint8_t *px = fn->ctx_bytes.p + fn->ctx_off[x];
+	const uint8_t *py = fn->ctx_bytes.p + fn->ctx_off[y];
+	size_t lx = fn->ctx_len[x], ly = fn->ctx_len[y];
+	int c = memcmp(px, py, lx < ly ? lx : ly);
 
 	if (c)
 		return c;
-	return bx->n < by->n ? -1 : bx->n > by->n;
+	return lx < ly ? -1 : lx > ly;
 }
 
 /* Decodes a builder context record back into a view, names as builder
@@ -870,11 +890,9 @@ static void put_record(struct tm_sbuf *o, const struct tm_scb *b, uint32_t id,
 	size_t lb = fam_len(fam_code(c->key.fam_b));
 	uint64_t first = (uint64_t)(h->first - min_ts);
 	uint64_t dur = (uint64_t)(h->last - h->first);
-	size_t pos = 0, len;
+	size_t pos = h->pos_bytes, len;
 	uint8_t *p;
 
-	for (uint32_t ci = h->head; ci; ci = b->ch[ci].next)
-		pos += ci == h->tail ? h->fill : CHUNK_DATA;
 	len = tm_varint_len(shape) + la + lb +
 	    ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
 	    ((c->flags & TM_SC_C_SPI) ? 4 : 0) + tm_varint_len(app) +
@@ -918,10 +936,9 @@ struct section {
 
 static void fin_free(struct fin *f)
 {
-	if (f->ctx_final)
-		for (uint32_t i = 0; i < f->b->ctxs.n; i++)
-			tm_sbuf_free(&f->ctx_final[i]);
-	free(f->ctx_final);
+	tm_sbuf_free(&f->ctx_bytes);
+	free(f->ctx_off);
+	free(f->ctx_len);
 	free(f->str_new);
 	free(f->str_order);
 	free(f->ctx_new);
@@ -938,6 +955,9 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 {
 	struct fin f;
 	struct section sec[TM_SC_S_FIELD0 + TM_SC_NFIELDS];
+	uint64_t shape_key[512];
+	uint32_t shape_val[512];
+	uint8_t shape_used[512] = { 0 };
 	size_t nsec = 0, base = out->n, table;
 	const size_t nsec_all = 8 + TM_SC_NFIELDS;
 	uint32_t *ctx_first = NULL;
@@ -965,11 +985,13 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	f.str_order = malloc((b->strs.n + 1) * sizeof(uint32_t));
 	f.ctx_new = malloc((b->ctxs.n + 1) * sizeof(uint32_t));
 	f.ctx_order = malloc((b->ctxs.n + 1) * sizeof(uint32_t));
-	f.ctx_final = calloc(b->ctxs.n + 1, sizeof(struct tm_sbuf));
+	f.ctx_off = malloc((b->ctxs.n + 1) * sizeof(size_t));
+	f.ctx_len = malloc((b->ctxs.n + 1) * sizeof(uint32_t));
 	f.conn_order = malloc((b->nc + 1) * sizeof(uint32_t));
 	f.shape_of = malloc((b->nc + 1) * sizeof(uint32_t));
 	if (!str_used || !f.str_new || !f.str_order || !f.ctx_new ||
-	    !f.ctx_order || !f.ctx_final || !f.conn_order || !f.shape_of)
+	    !f.ctx_order || !f.ctx_off || !f.ctx_len || !f.conn_order ||
+	    !f.shape_of)
 		goto out;
 	str_used[cls] = 1;
 	for (uint32_t i = 0; i < b->ctxs.n; i++)
@@ -977,15 +999,36 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	for (uint32_t i = 0; i < b->nc; i++) {
 		struct bconn *c = &b->c[i];
 		uint8_t sb[TM_SC_SHAPE_SIZE];
+		uint64_t sk;
+		unsigned slot;
 		int64_t sid;
 
+		if (i + 8 < b->nc) {
+			__builtin_prefetch(&b->c[i + 8]);
+			__builtin_prefetch(&b->h[i + 8]);
+		}
 		c->final = UINT32_MAX;
 		if (!b->h[i].npkts)
 			continue;
 		shape_bytes(c, sb);
-		sid = itab_intern(&f.shapes, sb, sizeof(sb));
-		if (sid < 0)
-			goto out;
+		/* a few dozen shapes for 10^5 connections: a small cache in
+		 * front of the interning table */
+		memcpy(&sk, sb, 8);
+		slot = (unsigned)((sk * 0x9E3779B97F4A7C15ull) >> 55);
+		while (shape_used[slot] && shape_key[slot] != sk)
+			slot = (slot + 1) & 511;
+		if (shape_used[slot]) {
+			sid = shape_val[slot];
+		} else {
+			sid = itab_intern(&f.shapes, sb, sizeof(sb));
+			if (sid < 0)
+				goto out;
+			if (f.shapes.n < 400) {	/* else: the table only */
+				shape_used[slot] = 1;
+				shape_key[slot] = sk;
+				shape_val[slot] = (uint32_t)sid;
+			}
+		}
 		f.shape_of[i] = (uint32_t)sid;
 		if (c->app)
 			str_used[c->app - 1] = 1;
@@ -1034,8 +1077,10 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		for (unsigned k = 0; k < v.n_tunnels; k++)
 			if (names[k])
 				names[k] = f.str_new[names[k] - 1] + 1;
-		ctx_serialize(&f.ctx_final[i], &v, names);
-		if (f.ctx_final[i].failed)
+		f.ctx_off[i] = f.ctx_bytes.n;
+		ctx_serialize(&f.ctx_bytes, &v, names);
+		f.ctx_len[i] = (uint32_t)(f.ctx_bytes.n - f.ctx_off[i]);
+		if (f.ctx_bytes.failed)
 			goto out;
 		f.ctx_order[f.n_ctx++] = i;
 	}
@@ -1117,9 +1162,9 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	sec[nsec].id = TM_SC_S_CONTEXTS;
 	sec[nsec].off = out->n;
 	for (uint32_t i = 0; i < f.n_ctx; i++) {
-		const struct tm_sbuf *cb = &f.ctx_final[f.ctx_order[i]];
+		uint32_t ci = f.ctx_order[i];
 
-		tm_sbuf_bytes(out, cb->p, cb->n);
+		tm_sbuf_bytes(out, f.ctx_bytes.p + f.ctx_off[ci], f.ctx_len[ci]);
 	}
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
@@ -1151,41 +1196,50 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
 
-	/* connection records, and the index of every 16th */
+	/* connection records straight into the output, then the index of
+	 * every 16th (sections are found through the table, so their order
+	 * is free) */
 	{
-		struct tm_sbuf recs = { 0 }, idx = { 0 };
+		struct tm_sbuf idx = { 0 };
+		size_t base_recs;
 
-		/* room for all of it at once: no copy while growing */
-		if (!tm_sbuf_grow(&recs, (size_t)b->nch * CHUNK_DATA +
+		if (!tm_sbuf_grow(out, (size_t)b->nch * CHUNK_DATA +
 		    (size_t)f.n_conn * 64) || !tm_sbuf_grow(&idx,
 		    ((size_t)f.n_conn / TM_SC_INDEX_EVERY + 1) * 4))
 			goto out;
+		sec[nsec].id = TM_SC_S_CONNS;
+		sec[nsec].off = base_recs = out->n;
 		for (uint32_t i = 0; i < f.n_conn; i++) {
 			uint32_t id = f.conn_order[i];
 			const struct bconn *c = &b->c[id];
 
+			if (i + 4 < f.n_conn) {
+				/* random order (by context): ask early */
+				uint32_t nx = f.conn_order[i + 4];
+
+				__builtin_prefetch(&b->c[nx]);
+				__builtin_prefetch(&b->h[nx]);
+				__builtin_prefetch(&b->ch[b->h[f.conn_order[i +
+				    1]].head]);
+			}
 			if (i % TM_SC_INDEX_EVERY == 0) {
-				if (recs.n > UINT32_MAX) {
-					recs.failed = 1;
+				if (out->n - base_recs > UINT32_MAX) {
+					idx.failed = 1;
 					break;
 				}
-				tm_sbuf_le32(&idx, (uint32_t)recs.n);
+				tm_sbuf_le32(&idx, (uint32_t)(out->n - base_recs));
 			}
-			put_record(&recs, b, id, f.shape_new[f.shape_of[id]],
+			put_record(out, b, id, f.shape_new[f.shape_of[id]],
 			    c->app ? f.str_new[c->app - 1] + 1 : 0, min_ts);
 		}
+		sec[nsec].len = out->n - sec[nsec].off;
+		nsec++;
 		sec[nsec].id = TM_SC_S_CONN_INDEX;
 		sec[nsec].off = out->n;
 		tm_sbuf_bytes(out, idx.p, idx.n);
 		sec[nsec].len = out->n - sec[nsec].off;
 		nsec++;
-		sec[nsec].id = TM_SC_S_CONNS;
-		sec[nsec].off = out->n;
-		tm_sbuf_bytes(out, recs.p, recs.n);
-		sec[nsec].len = out->n - sec[nsec].off;
-		nsec++;
-		rc = recs.failed || idx.failed ? -1 : 0;
-		tm_sbuf_free(&recs);
+		rc = idx.failed ? -1 : 0;
 		tm_sbuf_free(&idx);
 		if (rc)
 			goto out;
@@ -1210,13 +1264,27 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		int bad = 0;
 
 		memset(ps, 0, sizeof(ps));
-		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++)
+		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
+			size_t want = tm_sc_fields[fi].universe ==
+			    TM_SC_U_CONNS ? 2 * (size_t)f.n_conn :
+			    2 * (size_t)f.n_ctx;
+
 			ps[fi].wide = tm_sc_fields[fi].width == 16;
+			/* the likely size at once: no copy while growing */
+			if (fi == TM_SC_ADDR4 || fi == TM_SC_PORT ||
+			    fi == TM_SC_L3 || fi == TM_SC_PROTO)
+				pairs_reserve(&ps[fi], want);
+		}
 		for (uint32_t i = 0; i < f.n_conn; i++) {
 			const struct bconn *c = &b->c[f.conn_order[i]];
-			struct pairs *pa = c->key.fam_a == 4 ? &ps[TM_SC_ADDR4] :
+			struct pairs *pa;
+			struct pairs *pb;
+
+			if (i + 8 < f.n_conn)
+				__builtin_prefetch(&b->c[f.conn_order[i + 8]]);
+			pa = c->key.fam_a == 4 ? &ps[TM_SC_ADDR4] :
 			    c->key.fam_a == 6 ? &ps[TM_SC_ADDR6] : NULL;
-			struct pairs *pb = c->key.fam_b == 4 ? &ps[TM_SC_ADDR4] :
+			pb = c->key.fam_b == 4 ? &ps[TM_SC_ADDR4] :
 			    c->key.fam_b == 6 ? &ps[TM_SC_ADDR6] : NULL;
 
 			if (pa)
