@@ -443,6 +443,12 @@ static int parse_not(struct parser *p, uint32_t *out)
 	if (parse_not(p, &kid))
 		return -1;
 	p->depth--;
+	/* not not x is x, in Kleene's three values too: folding it keeps
+	 * the canonical form within the nesting limit its text was in */
+	if (N(p, kid)->kind == N_NOT) {
+		*out = N(p, kid)->first;
+		return 0;
+	}
 	if (xp_new_node(p, N_NOT, out))
 		return -1;
 	N(p, *out)->first = kid;

@@ -72,6 +72,17 @@ for t in $targets; do
 		fi
 	fi
 	log=$work/$t.last-run.log
+	# every crash ever found stays a regression input: replayed first
+	regs=("$src"/tests/fuzz/regressions/"$t"-*)
+	if [ -e "${regs[0]}" ]; then
+		echo "== $t: ${#regs[@]} regression inputs"
+		if ! "$build/bin/$t" "${opts[@]}" "${regs[@]}" >"$log" 2>&1; then
+			echo "== $t fails on a regression input:"
+			grep -nE 'ERROR: |runtime error|SUMMARY|Running:' "$log" | head -20
+			failed=$((failed + 1))
+			continue
+		fi
+	fi
 	before=$(ls "$work/artifacts" | wc -l)
 	echo "== $t: fuzzing for $secs s (log: $log)"
 	rc=0

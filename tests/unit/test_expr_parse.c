@@ -89,8 +89,10 @@ static void test_precedence(void **state)
 	expect_form(NULL, "!port 1 || port 2 && port 3",
 	    "(not port 1 or (port 2 and port 3))");
 	expect_form(NULL, "not (port 1 or port 2)", "not (port 1 or port 2)");
-	expect_form(NULL, "not not port 1", "not not port 1");
-	expect_form(NULL, "! ! port 1", "not not port 1");
+	/* double negation folds away (also in Kleene logic) */
+	expect_form(NULL, "not not port 1", "port 1");
+	expect_form(NULL, "not not not port 1", "not port 1");
+	expect_form(NULL, "! ! port 1", "port 1");
 	expect_form(NULL, "port 1 and port 2 and port 3",
 	    "(port 1 and port 2 and port 3)");
 	expect_form(NULL, "port 1 or port 2 or port 3 and not port 4",
