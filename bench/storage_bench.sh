@@ -5,8 +5,10 @@
 # cutoff, with nDPI (the default configuration) and without. tm capture
 # exits only once everything is synced and published; tcpdump does not
 # sync, so `tcpdump + sync` (dd conv=fsync on its output) is shown too.
-# Prints medians of wall and CPU time, the ratios to tcpdump the issue
-# sets (no cutoff <= 1.2x, 20k <= 0.6x), and the index/data ratio.
+# Prints medians and bests of wall time, medians of CPU time (user + sys:
+# what other load on a shared machine does not inflate), the ratios to
+# tcpdump the issue sets (no cutoff <= 1.2x, 20k <= 0.6x), and the
+# index/data ratio.
 #
 # Then, unless RESTART=0: a store of >= 10 GB (three traces with shifted
 # --start, each ingested several times), the time a start takes to read
@@ -84,12 +86,15 @@ rows = {}
 for line in open(log):
     name, wall, user, sys_ = line.split()
     rows.setdefault(name, []).append((float(wall), float(user) + float(sys_)))
-med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v),
+           min(w for w, _ in v))
        for k, v in rows.items()}
-print("trace: %s (%.0f MB), %s rounds, medians" % (
-    trace, os.path.getsize(trace) / 1e6, rounds))
-print("%-40s %8s %8s %10s" % ("", "wall s", "cpu s", "vs tcpdump"))
+print("trace: %s (%.0f MB), %s rounds: median wall, best wall, median cpu"
+      % (trace, os.path.getsize(trace) / 1e6, rounds))
+print("%-40s %8s %8s %8s %10s %10s" % ("", "wall s", "best s", "cpu s",
+                                       "vs tcpdump", "best vs"))
 tw = med["tcpdump"][0]
+tb = med["tcpdump"][2]
 for k, label in [("tcpdump", "tcpdump -r T -w OUT"),
                  ("tcpdump_sync", "tcpdump -r T -w OUT, then fsync"),
                  ("capture_none_ndpi", "tm capture --cutoff none"),
@@ -97,8 +102,9 @@ for k, label in [("tcpdump", "tcpdump -r T -w OUT"),
                  ("capture_none_nondpi", "tm capture --cutoff none --no-ndpi"),
                  ("capture_20k_nondpi", "tm capture --cutoff 20k --no-ndpi")]:
     if k in med:
-        print("%-40s %8.2f %8.2f %9.2fx" % (label, med[k][0], med[k][1],
-                                           med[k][0] / tw))
+        print("%-40s %8.2f %8.2f %8.2f %9.2fx %9.2fx" % (
+            label, med[k][0], med[k][2], med[k][1], med[k][0] / tw,
+            med[k][2] / tb))
 print("targets: no cutoff <= 1.2x tcpdump's wall time, 20k cutoff <= 0.6x")
 for k in ("capture_none_ndpi", "capture_20k_ndpi"):
     out = open(os.path.join(data, "stdout." + k)).read()

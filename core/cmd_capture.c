@@ -25,12 +25,13 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: tm capture -r FILE -s STORE [-c CONF] [--cutoff SIZE|none]\n"
+	    "usage: tm capture -r FILE -s STORE [-c CONF]\n"
+	    "                  [--cutoff SIZE|none]\n"
 	    "Stores the packets of FILE (pcap or pcapng) that the classes and\n"
 	    "their cutoffs keep into STORE: pcap segments per class with a\n"
-	    "sidecar index each, and the flow records. Starting on an existing\n"
-	    "store continues it (a segment left open by a crash is repaired).\n"
-	    "Exits once everything is synced and published.\n"
+	    "sidecar index each, and the flow records. Starting on an\n"
+	    "existing store continues it (a segment left open by a crash\n"
+	    "is repaired). Exits once everything is synced and published.\n"
 	    "  -r FILE             the capture to read ('-': standard input)\n"
 	    "  -s STORE            the store directory (created if needed)\n"
 	    "  -c CONF             the configuration (YAML); without it one\n"
@@ -122,8 +123,8 @@ static void summary(const struct tm_capture *cap, uint64_t frames,
 	    100.0 * (double)st.idx_bytes / (double)st.pcap_bytes : 0.0);
 	if (st.deleted) {
 		human(a, sizeof(a), st.deleted_bytes);
-		printf("budgets           %" PRIu64 " old segments deleted (%s)\n",
-		    st.deleted, a);
+		printf("budgets           %" PRIu64 " old segments deleted "
+		    "(%s)\n", st.deleted, a);
 	}
 	human(a, sizeof(a), st.flow_bytes);
 	printf("flows             %" PRIu64 " records (%s)\n", st.flows, a);
@@ -209,8 +210,8 @@ int tm_cmd_capture(int argc, char **argv)
 		case 'M':
 			max_conns = strtoul(optarg, &end, 10);
 			if (*end || max_conns < 1 || max_conns > 100000000) {
-				fprintf(stderr, "tm: --max-conns: '%s' is not a "
-				    "number from 1 to 100000000\n", optarg);
+				fprintf(stderr, "tm: --max-conns: '%s' is not "
+				    "a number from 1 to 100000000\n", optarg);
 				return 2;
 			}
 			break;
@@ -303,15 +304,16 @@ int tm_cmd_capture(int argc, char **argv)
 		if (r == PCAP_ERROR_BREAK)
 			break;
 		if (r != 1) {
-			fprintf(stderr, "\ntm: %s: after frame %" PRIu64 ": %s\n",
-			    file, frame, pcap_geterr(p));
+			fprintf(stderr, "\ntm: %s: after frame %" PRIu64
+			    ": %s\n", file, frame, pcap_geterr(p));
 			rc = 1;
 			break;
 		}
 		frame++;
 		in_bytes += h->caplen;
 		/* opened with nanosecond precision: tv_usec holds ns */
-		ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+		ts = (int64_t)h->ts.tv_sec * 1000000000 +
+		    (int64_t)h->ts.tv_usec;
 		tm_decode(reg, pkt, data, h->caplen, h->len, linktype);
 		tm_tracker_packet(trk, pkt, ts, frame, &d);
 		if (!d.stored)

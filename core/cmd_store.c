@@ -241,14 +241,15 @@ static int check_class(const char *root, const char *cls, uint64_t *ok,
 		tm_seg_path(p2, sizeof(p2), root, cls, v[i].start, v[i].seq,
 		    ".idx");
 		if (v[i].kind == 1) {
-			printf("DAMAGE %s: a sidecar without its segment\n", p2);
+			printf("DAMAGE %s: a sidecar without its segment\n",
+			    p2);
 			(*bad)++;
 			continue;
 		}
 		if (!has_idx) {
 			printf("note %s: not published (being written, or "
-			    "left by a crash: the next tm capture repairs it)\n",
-			    p1);
+			    "left by a crash: the next tm capture repairs "
+			    "it)\n", p1);
 			(*unpub)++;
 			continue;
 		}

@@ -123,7 +123,8 @@ static int emit_conn(struct tm_capture *cap, struct ccls *k,
 	m[20] = cv.n_vlans | (uint32_t)cv.n_tunnels << 8;
 	memset(m + 21, 0, vw * 4);
 	memcpy(m + 21, cv.vlans, cv.n_vlans * sizeof(uint16_t));
-	memcpy(m + 21 + vw, cv.tunnels, cv.n_tunnels * sizeof(struct tm_tunnel));
+	memcpy(m + 21 + vw, cv.tunnels,
+	    cv.n_tunnels * sizeof(struct tm_tunnel));
 	meta_commit(k, words);
 	s->first_frame = c->first_frame;
 	s->serial = k->serial;
@@ -275,7 +276,7 @@ int tm_capture_failed(const struct tm_capture *cap)
 	return atomic_load((_Atomic int *)&cap->failed);
 }
 
-/* ---- open, finish ---------------------------------------------------------- */
+/* ---- open, finish ------------------------------------------------------- */
 
 static uint64_t class_memory(const struct tm_capture_opts *o,
     const struct tm_class *c)
@@ -364,7 +365,8 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 		k->cap = cap;
 		k->w.fd = -1;
 		snprintf(k->name, sizeof(k->name), "%s", c->name);
-		snprintf(path, sizeof(path), "%s/segments/%s", o->root, c->name);
+		snprintf(path, sizeof(path), "%s/segments/%s", o->root,
+		    c->name);
 		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			goto fail;

@@ -203,8 +203,9 @@ int tm_segment_check(const char *pcap, const char *idx, const char *cls,
 		if (caplen == 0 || caplen > TM_PCAP_SNAPLEN || wlen < caplen ||
 		    nsec >= 1000000000u ||
 		    off + TM_PCAP_REC_HDR + caplen > (uint64_t)st.st_size) {
-			rc = damage(msg, len, "%s: offset %" PRIu64 ": a broken "
-			    "record (packet %" PRIu64 ")", pcap, off, k + 1);
+			rc = damage(msg, len, "%s: offset %" PRIu64
+			    ": a broken record (packet %" PRIu64 ")", pcap,
+			    off, k + 1);
 			goto out;
 		}
 		if (k >= n) {

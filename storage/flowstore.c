@@ -274,7 +274,7 @@ uint64_t tm_flows_valid_length(const uint8_t *p, uint64_t len)
 	return off;
 }
 
-/* ---- listing -------------------------------------------------------------- */
+/* ---- listing ------------------------------------------------------------ */
 
 struct fname {
 	int64_t start;

@@ -25,7 +25,7 @@ void tm_evc_init(struct tm_evc *e)
 
 uint32_t tm_evc_prepare(struct tm_evc *e)
 {
-	atomic_fetch_add(&e->waiters, 1);	/* seq_cst: before our re-check */
+	atomic_fetch_add(&e->waiters, 1); /* seq_cst: before our re-check */
 	return atomic_load(&e->seq);
 }
 

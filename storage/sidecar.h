@@ -37,7 +37,7 @@
 #define TM_SC_HEADER_SIZE	128
 #define TM_SC_SECTION_SIZE	24
 #define TM_SC_MAX_OFFSET	UINT32_MAX	/* segments stay below 4 GiB */
-#define TM_SC_INDEX_EVERY	16	/* connection index: every 16th record */
+#define TM_SC_INDEX_EVERY	16 /* connection index: every 16th record */
 #define TM_SC_SHAPE_SIZE	8
 
 /* header flags */

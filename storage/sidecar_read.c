@@ -381,8 +381,8 @@ static int check_shapes(struct tm_sc *sc, const uint8_t *p, size_t len,
 			return bad(err, errlen, "shapes: entry %" PRIu32
 			    " is malformed", i);
 		if (i && memcmp(s - TM_SC_SHAPE_SIZE, s, TM_SC_SHAPE_SIZE) >= 0)
-			return bad(err, errlen, "shapes: not sorted at %" PRIu32,
-			    i);
+			return bad(err, errlen, "shapes: not sorted at %"
+			    PRIu32, i);
 	}
 	return 0;
 }
@@ -476,7 +476,8 @@ static int check_positions(struct tm_sc *sc, uint32_t *all, char *err,
 	}
 	free(tmp);
 	if (all[0] != 24)
-		return bad(err, errlen, "no packet right after the pcap header");
+		return bad(err, errlen, "no packet right after the pcap "
+		    "header");
 	for (uint64_t i = 1; i < n; i++)
 		if (all[i] < all[i - 1] + 16)
 			return bad(err, errlen, "positions %" PRIu32 " and %"
@@ -774,7 +775,8 @@ static int open_impl(struct tm_sc *sc, const uint8_t *buf, size_t len,
 	    sp[TM_SC_S_CONNS], sl[TM_SC_S_CONNS], err, errlen))
 		goto fail;
 	if (sl[TM_SC_S_PCAP_SUM] != 8) {
-		bad(err, errlen, "pcap checksum: %zu bytes", sl[TM_SC_S_PCAP_SUM]);
+		bad(err, errlen, "pcap checksum: %zu bytes",
+		    sl[TM_SC_S_PCAP_SUM]);
 		goto fail;
 	}
 	sc->pcap_sum = tm_le64(sp[TM_SC_S_PCAP_SUM]);
@@ -840,7 +842,7 @@ int tm_sc_load(struct tm_sc *sc, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* ---- access --------------------------------------------------------------- */
+/* ---- access ------------------------------------------------------------- */
 
 const char *tm_sc_string(const struct tm_sc *sc, uint32_t i)
 {

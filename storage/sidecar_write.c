@@ -72,7 +72,7 @@ void tm_sbuf_free(struct tm_sbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* ---- the builder's state -------------------------------------------------- */
+/* ---- the builder's state ------------------------------------------------ */
 
 struct bconn {			/* what a connection is (cold) */
 	struct tm_key key;
@@ -258,7 +258,7 @@ static int64_t intern_str(struct tm_scb *b, const char *s)
 	return itab_intern(&b->strs, s, (uint32_t)strlen(s) + 1);
 }
 
-/* ---- contexts ------------------------------------------------------------- */
+/* ---- contexts ----------------------------------------------------------- */
 
 static unsigned fam_code(uint8_t family)
 {
@@ -287,7 +287,8 @@ static void ctx_serialize(struct tm_sbuf *out, const struct tm_ctx_view *v,
 		const struct tm_tunnel *t = &v->tunnels[i];
 		uint32_t ids[6] = { t->key, t->tunnel_id, t->session_id,
 			t->vni, t->teid, t->label };
-		unsigned fs = fam_code(t->src.family), fd = fam_code(t->dst.family);
+		unsigned fs = fam_code(t->src.family);
+		unsigned fd = fam_code(t->dst.family);
 
 		tm_sbuf_u8(out, t->type);
 		tm_sbuf_u8(out, (uint8_t)(t->ids & 0x3f));
@@ -478,7 +479,7 @@ int tm_scb_packet(struct tm_scb *b, uint32_t id, int dir, uint64_t off,
 	return 0;
 }
 
-/* ---- sorting ---------------------------------------------------------------- */
+/* ---- sorting ------------------------------------------------------------ */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -587,7 +588,7 @@ static int sort_wide(struct wide *a, size_t n)
 	return 0;
 }
 
-/* ---- postings ------------------------------------------------------------- */
+/* ---- postings ----------------------------------------------------------- */
 
 /* Pairs (value, id) for one field, then sorted and grouped. */
 struct pairs {
@@ -713,8 +714,8 @@ static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
 			    ((size_t)n_ids + 7) / 8;
 
 			for (uint32_t k = 0; k < n; k++)
-				list += tm_varint_len(k ? ids[k] - ids[k - 1] - 1
-				    : ids[0]);
+				list += tm_varint_len(k ?
+				    ids[k] - ids[k - 1] - 1 : ids[0]);
 			ref = (uint32_t)blob.n;
 			if (list <= bits) {
 				tm_sbuf_varint(&blob, (uint64_t)n << 1);
@@ -730,8 +731,8 @@ static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
 				if (bm) {
 					memset(bm, 0, nb);
 					for (uint32_t k = 0; k < n; k++)
-						bm[ids[k] >> 3] |= (uint8_t)(1u <<
-						    (ids[k] & 7));
+						bm[ids[k] >> 3] |= (uint8_t)
+						    (1u << (ids[k] & 7));
 					blob.n += nb;
 				}
 			}
@@ -775,7 +776,63 @@ static int sort_pairs(struct pairs *ps)
 	return 0;
 }
 
-/* ---- finish ------------------------------------------------------------------ */
+/* The (value, context) pairs of one context, for every context field. */
+static void ctx_pairs(struct pairs *ps, const struct tm_ctx_view *cv,
+    const uint32_t *names, const uint32_t *str_new, uint32_t i)
+{
+	static const struct {
+		unsigned field, bit;
+	} idf[6] = {
+		{ TM_SC_GRE_KEY, TM_TID_KEY },
+		{ TM_SC_L2TP_TUNNEL, TM_TID_TUNNEL },
+		{ TM_SC_SESSION, TM_TID_SESSION },
+		{ TM_SC_VNI, TM_TID_VNI },
+		{ TM_SC_TEID, TM_TID_TEID },
+		{ TM_SC_MPLS_LABEL, TM_TID_LABEL },
+	};
+	uint8_t v[4];
+	int outer_done = 0;
+
+	for (unsigned k = 0; k < cv->n_vlans; k++) {
+		tm_sc_be16(v, cv->vlans[k]);
+		pairs_add(&ps[TM_SC_VLAN], v, 2, i);
+	}
+	for (unsigned k = 0; k < cv->n_tunnels; k++) {
+		const struct tm_tunnel *t = &cv->tunnels[k];
+		const uint32_t idv[6] = { t->key, t->tunnel_id, t->session_id,
+			t->vni, t->teid, t->label };
+		int has_ip = t->src.family == 4 || t->src.family == 6 ||
+		    t->dst.family == 4 || t->dst.family == 6;
+
+		pairs_add(&ps[TM_SC_TUNNEL], &t->type, 1, i);
+		if (names[k]) {
+			tm_sc_be32(v, str_new[names[k] - 1]);
+			pairs_add(&ps[TM_SC_TUNNEL_NAME], v, 4, i);
+		}
+		for (unsigned q = 0; q < 6; q++)
+			if (t->ids & idf[q].bit) {
+				tm_sc_be32(v, idv[q]);
+				pairs_add(&ps[idf[q].field], v, 4, i);
+			}
+		/* the outer IP layer: the outermost tunnel with endpoints */
+		for (int side = 0; side < 2; side++) {
+			const struct tm_addr *a = side ? &t->dst : &t->src;
+			int v4 = a->family == 4;
+
+			if (a->family != 4 && a->family != 6)
+				continue;
+			pairs_add(&ps[v4 ? TM_SC_TUNNEL_ADDR4 :
+			    TM_SC_TUNNEL_ADDR6], a->a, v4 ? 4 : 16, i);
+			if (!outer_done)
+				pairs_add(&ps[v4 ? TM_SC_OUTER_ADDR4 :
+				    TM_SC_OUTER_ADDR6], a->a, v4 ? 4 : 16, i);
+		}
+		if (has_ip)
+			outer_done = 1;
+	}
+}
+
+/* ---- finish ------------------------------------------------------------- */
 
 struct fin {
 	struct tm_scb *b;
@@ -1164,7 +1221,8 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	for (uint32_t i = 0; i < f.n_ctx; i++) {
 		uint32_t ci = f.ctx_order[i];
 
-		tm_sbuf_bytes(out, f.ctx_bytes.p + f.ctx_off[ci], f.ctx_len[ci]);
+		tm_sbuf_bytes(out, f.ctx_bytes.p + f.ctx_off[ci],
+		    f.ctx_len[ci]);
 	}
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
@@ -1227,7 +1285,8 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 					idx.failed = 1;
 					break;
 				}
-				tm_sbuf_le32(&idx, (uint32_t)(out->n - base_recs));
+				tm_sbuf_le32(&idx, (uint32_t)(out->n -
+				    base_recs));
 			}
 			put_record(out, b, id, f.shape_new[f.shape_of[id]],
 			    c->app ? f.str_new[c->app - 1] + 1 : 0, min_ts);
@@ -1250,16 +1309,6 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	 * connections and one over the contexts, then sorted and grouped */
 	{
 		struct pairs ps[TM_SC_NFIELDS];
-		static const struct {
-			unsigned field, bit;
-		} idf[6] = {
-			{ TM_SC_GRE_KEY, TM_TID_KEY },
-			{ TM_SC_L2TP_TUNNEL, TM_TID_TUNNEL },
-			{ TM_SC_SESSION, TM_TID_SESSION },
-			{ TM_SC_VNI, TM_TID_VNI },
-			{ TM_SC_TEID, TM_TID_TEID },
-			{ TM_SC_MPLS_LABEL, TM_TID_LABEL },
-		};
 		uint8_t v[16];
 		int bad = 0;
 
@@ -1300,9 +1349,11 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 				pairs_add(&ps[TM_SC_PORT], v, 2, i);
 			}
 			if (c->flags & TM_SC_C_PROTO)
-				pairs_add(&ps[TM_SC_PROTO], &c->key.proto, 1, i);
+				pairs_add(&ps[TM_SC_PROTO], &c->key.proto, 1,
+				    i);
 			pairs_add(&ps[TM_SC_L3], &c->key.l3, 1, i);
-			if (c->key.l3 != TM_L3_IPV4 && c->key.l3 != TM_L3_IPV6) {
+			if (c->key.l3 != TM_L3_IPV4 &&
+			    c->key.l3 != TM_L3_IPV6) {
 				tm_sc_be16(v, c->key.ethertype);
 				pairs_add(&ps[TM_SC_ETHERTYPE], v, 2, i);
 			}
@@ -1318,54 +1369,11 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		for (uint32_t i = 0; i < f.n_ctx; i++) {
 			struct tm_ctx_view cv;
 			uint32_t names[TM_MAX_TUNNELS], len;
-			int outer_done = 0;
 			const uint8_t *cp = itab_bytes(&b->ctxs, f.ctx_order[i],
 			    &len);
 
 			ctx_decode(cp, len, &cv, names);
-			for (unsigned k = 0; k < cv.n_vlans; k++) {
-				tm_sc_be16(v, cv.vlans[k]);
-				pairs_add(&ps[TM_SC_VLAN], v, 2, i);
-			}
-			for (unsigned k = 0; k < cv.n_tunnels; k++) {
-				const struct tm_tunnel *t = &cv.tunnels[k];
-				const uint32_t idv[6] = { t->key, t->tunnel_id,
-					t->session_id, t->vni, t->teid,
-					t->label };
-				int has_ip = t->src.family == 4 ||
-				    t->src.family == 6 || t->dst.family == 4 ||
-				    t->dst.family == 6;
-
-				pairs_add(&ps[TM_SC_TUNNEL], &t->type, 1, i);
-				if (names[k]) {
-					tm_sc_be32(v, f.str_new[names[k] - 1]);
-					pairs_add(&ps[TM_SC_TUNNEL_NAME], v, 4, i);
-				}
-				for (unsigned q = 0; q < 6; q++)
-					if (t->ids & idf[q].bit) {
-						tm_sc_be32(v, idv[q]);
-						pairs_add(&ps[idf[q].field], v, 4,
-						    i);
-					}
-				for (int side = 0; side < 2; side++) {
-					const struct tm_addr *a = side ? &t->dst :
-					    &t->src;
-
-					if (a->family != 4 && a->family != 6)
-						continue;
-					pairs_add(&ps[a->family == 4 ?
-					    TM_SC_TUNNEL_ADDR4 :
-					    TM_SC_TUNNEL_ADDR6], a->a,
-					    a->family == 4 ? 4 : 16, i);
-					if (!outer_done)
-						pairs_add(&ps[a->family == 4 ?
-						    TM_SC_OUTER_ADDR4 :
-						    TM_SC_OUTER_ADDR6], a->a,
-						    a->family == 4 ? 4 : 16, i);
-				}
-				if (has_ip)
-					outer_done = 1;
-			}
+			ctx_pairs(ps, &cv, names, f.str_new, i);
 		}
 		for (unsigned fi = 0; fi < TM_SC_NFIELDS && !bad; fi++) {
 			const struct tm_sc_field_info *fd = &tm_sc_fields[fi];

@@ -33,7 +33,7 @@ void tm_store_opts_default(struct tm_store_opts *o)
 	o->flows_segment_size = TM_STORE_DEFAULT_FLOWS_SEGMENT;
 }
 
-/* ---- catalogue ------------------------------------------------------------- */
+/* ---- catalogue ---------------------------------------------------------- */
 
 void tm_catalog_free(struct tm_catalog *cat)
 {
@@ -100,7 +100,7 @@ int tm_catalog_add(struct tm_catalog *cat, struct tm_seg_class *c,
 	return 0;
 }
 
-/* ---- names ------------------------------------------------------------------- */
+/* ---- names -------------------------------------------------------------- */
 
 void tm_seg_path(char *buf, size_t len, const char *root, const char *cls,
     int64_t start, uint64_t seq, const char *ext)
@@ -242,7 +242,7 @@ int tm_publish_file(const char *path, const void *buf, size_t len)
 	return tm_fsync_dir(dir);
 }
 
-/* ---- rebuilding a sidecar by scanning -------------------------------------------- */
+/* ---- rebuilding a sidecar by scanning ----------------------------------- */
 
 struct ktab {
 	struct kent { struct tm_key key; uint32_t id; uint32_t used; } *e;
@@ -352,7 +352,8 @@ int tm_segment_rebuild(const char *pcap_path, const char *cls,
 	tm_scb_reset(b, o->dir_interval ? o->dir_interval :
 	    TM_STORE_DEFAULT_DIR_INTERVAL);
 	if (o->log && !o->progress)
-		fprintf(o->log, "tm: rebuilding the sidecar of %s\n", pcap_path);
+		fprintf(o->log, "tm: rebuilding the sidecar of %s\n",
+		    pcap_path);
 	while (off + TM_PCAP_REC_HDR <= size) {
 		const uint8_t *h = m + off;
 		uint32_t sec = tm_le32(h), nsec = tm_le32(h + 4);
@@ -485,7 +486,7 @@ out:
 	return rc;
 }
 
-/* ---- recovery ------------------------------------------------------------------ */
+/* ---- recovery ----------------------------------------------------------- */
 
 struct dent {
 	int64_t start;
@@ -509,6 +510,41 @@ static int is_tmp(const char *name)
 	size_t n = strlen(name);
 
 	return n > 4 && strcmp(name + n - 4, ".tmp") == 0;
+}
+
+/* Is the segment's sidecar intact and its? Header, size and checksums
+ * (a damaged sidecar is rebuilt, never trusted); the pcap is not read.
+ * 1 with s filled, or 0 with the reason in why. */
+static int intact(const char *root, const char *cls, const struct dent *e,
+    uint64_t pcap_size, struct tm_seg *s, char *why, size_t whylen)
+{
+	struct tm_sc_header h;
+	char ip[4200];
+
+	tm_seg_path(ip, sizeof(ip), root, cls, e->start, e->seq, ".idx");
+	if (tm_sc_file_verify(ip, &h, why, whylen))
+		return 0;
+	if (h.pcap_size != pcap_size) {
+		snprintf(why, whylen, "the pcap is %llu bytes, its sidecar "
+		    "says %" PRIu64, (unsigned long long)pcap_size,
+		    h.pcap_size);
+		return 0;
+	}
+	if (h.seq != e->seq || h.start != e->start) {
+		snprintf(why, whylen, "the sidecar names another segment");
+		return 0;
+	}
+	memset(s, 0, sizeof(*s));
+	s->seq = e->seq;
+	s->start = e->start;
+	s->pcap_bytes = h.pcap_size;
+	s->idx_bytes = h.idx_size;
+	s->min_ts = h.min_ts;
+	s->max_ts = h.max_ts;
+	s->n_packets = h.n_packets;
+	s->wire_bytes = h.wire_bytes;
+	s->n_conns = h.n_conns;
+	return 1;
 }
 
 static int recover_class(const char *root, const char *cls,
@@ -578,7 +614,6 @@ static int recover_class(const char *root, const char *cls,
 		struct dent *e = &v[i];
 		int has_idx = i + 1 < n && v[i + 1].kind == 1 &&
 		    v[i + 1].seq == e->seq && v[i + 1].start == e->start;
-		struct tm_sc_header h;
 		struct tm_seg s;
 		struct stat sp;
 		char why[256] = "no sidecar";
@@ -599,43 +634,15 @@ static int recover_class(const char *root, const char *cls,
 		    ".pcap");
 		if (stat(path, &sp) != 0)
 			continue;
-		if (has_idx) {
-			char ip[4200];
-
-			tm_seg_path(ip, sizeof(ip), root, cls, e->start,
-			    e->seq, ".idx");
-			/* header, size and checksums: a damaged sidecar is
-			 * rebuilt, never trusted; the pcap is not read */
-			if (tm_sc_file_verify(ip, &h, why, sizeof(why)) == 0) {
-				if (h.pcap_size != (uint64_t)sp.st_size)
-					snprintf(why, sizeof(why), "the pcap is "
-					    "%lld bytes, its sidecar says %"
-					    PRIu64, (long long)sp.st_size,
-					    h.pcap_size);
-				else if (h.seq != e->seq || h.start != e->start)
-					snprintf(why, sizeof(why), "the sidecar "
-					    "names another segment");
-				else {
-					memset(&s, 0, sizeof(s));
-					s.seq = e->seq;
-					s.start = e->start;
-					s.pcap_bytes = h.pcap_size;
-					s.idx_bytes = h.idx_size;
-					s.min_ts = h.min_ts;
-					s.max_ts = h.max_ts;
-					s.n_packets = h.n_packets;
-					s.wire_bytes = h.wire_bytes;
-					s.n_conns = h.n_conns;
-					if (tm_catalog_add(cat, c, &s)) {
-						snprintf(err, errlen,
-						    "out of memory");
-						goto out;
-					}
-					st->segments++;
-					st->bytes += s.pcap_bytes + s.idx_bytes;
-					continue;
-				}
+		if (has_idx && intact(root, cls, e, (uint64_t)sp.st_size, &s,
+		    why, sizeof(why))) {
+			if (tm_catalog_add(cat, c, &s)) {
+				snprintf(err, errlen, "out of memory");
+				goto out;
 			}
+			st->segments++;
+			st->bytes += s.pcap_bytes + s.idx_bytes;
+			continue;
 		}
 		if (o->readonly) {
 			st->unpublished++;
@@ -657,8 +664,8 @@ static int recover_class(const char *root, const char *cls,
 			st->truncated_bytes += cut;
 			if (s.n_packets == 0) {
 				if (o->log)
-					fprintf(o->log, "tm: %s: no whole packet: "
-					    "removed\n", path);
+					fprintf(o->log, "tm: %s: no whole "
+					    "packet: removed\n", path);
 				unlink(path);
 				tm_seg_path(path, sizeof(path), root, cls,
 				    e->start, e->seq, ".idx");
@@ -668,8 +675,8 @@ static int recover_class(const char *root, const char *cls,
 			}
 			if (o->log)
 				fprintf(o->log, "tm: %s: repaired: %" PRIu64
-				    " packets, %" PRIu64 " torn bytes cut off\n",
-				    path, s.n_packets, cut);
+				    " packets, %" PRIu64 " torn bytes cut "
+				    "off\n", path, s.n_packets, cut);
 			st->repaired++;
 			st->repaired_packets += s.n_packets;
 			if (tm_catalog_add(cat, c, &s)) {

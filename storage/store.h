@@ -47,7 +47,8 @@ struct tm_store_opts {
 #define TM_STORE_DEFAULT_FLOWS_DISK	((uint64_t)1 << 30)
 #define TM_STORE_DEFAULT_FLOWS_SEGMENT	((uint64_t)64 << 20)
 #define TM_STORE_MIN_SEGMENT_SIZE	((uint64_t)64 << 10)
-#define TM_STORE_MAX_SEGMENT_SIZE	((uint64_t)4 << 30)	/* offsets: 32 bits */
+/* offsets are 32 bits */
+#define TM_STORE_MAX_SEGMENT_SIZE	((uint64_t)4 << 30)
 
 void tm_store_opts_default(struct tm_store_opts *o);
 
@@ -102,7 +103,7 @@ int tm_publish_file(const char *path, const void *buf, size_t len);
 /* fsync of the directory holding path (or of dir itself). */
 int tm_fsync_dir(const char *dir);
 
-/* ---- recovery ------------------------------------------------------------- */
+/* ---- recovery ----------------------------------------------------------- */
 
 struct tm_recover_opts {
 	const struct tm_registry *reg;	/* decoding for repairs */

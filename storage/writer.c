@@ -75,7 +75,7 @@ static int write_full(int fd, const uint8_t *p, size_t n, size_t *done)
 	return 0;
 }
 
-/* ---- budgets ------------------------------------------------------------------ */
+/* ---- budgets ------------------------------------------------------------ */
 
 static uint64_t open_bytes(const struct tm_capture *cap)
 {
@@ -144,7 +144,7 @@ static void enforce_budgets(struct tm_capture *cap, struct ccls *k)
 	}
 }
 
-/* ---- segments ----------------------------------------------------------------- */
+/* ---- segments ----------------------------------------------------------- */
 
 static int seg_open(struct tm_capture *cap, struct ccls *k, uint32_t linktype,
     int64_t ts)
@@ -316,7 +316,7 @@ static int seg_close(struct tm_capture *cap, struct ccls *k)
 	return seg_publish(cap, k);
 }
 
-/* ---- metadata ------------------------------------------------------------------ */
+/* ---- metadata ----------------------------------------------------------- */
 
 static int on_conn(struct tm_capture *cap, struct ccls *k, const uint32_t *pl,
     uint32_t n)
@@ -435,7 +435,7 @@ bad:
 	return did;
 }
 
-/* ---- flow files ---------------------------------------------------------------- */
+/* ---- flow files --------------------------------------------------------- */
 
 static void flows_path(char *buf, size_t len, const char *root, int64_t start,
     uint64_t seq)
@@ -668,7 +668,7 @@ static int drain_flows(struct tm_capture *cap)
 	return did;
 }
 
-/* ---- the thread --------------------------------------------------------------- */
+/* ---- the thread --------------------------------------------------------- */
 
 static int anything(struct tm_capture *cap)
 {

@@ -554,8 +554,10 @@ static void test_every_byte(void **state)
 
 					tm_sc_conn_get(&sc, id, &cn);
 					tm_sc_pos_begin(&it, &cn);
-					while (tm_sc_pos_next(&it, &off, &dir))
-						assert_true(off < sc.h.pcap_size);
+					while (tm_sc_pos_next(&it, &off,
+					    &dir))
+						assert_true(off <
+						    sc.h.pcap_size);
 				}
 				tm_sc_close(&sc);
 			}
