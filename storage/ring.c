@@ -129,14 +129,20 @@ void tm_ring_destroy(struct tm_ring *r)
 	r->base = NULL;
 }
 
-void tm_ring_prefault(struct tm_ring *r)
+void tm_ring_prefault(struct tm_ring *r, uint64_t upto)
 {
+	if (!r->base || upto <= r->faulted || r->faulted >= r->size)
+		return;
+	if (upto > r->size)
+		upto = r->size;
+	/* whole pages: the ring's size is a multiple of the page */
+	upto = (upto + 4095) & ~(uint64_t)4095;
+	if (upto > r->size)
+		upto = r->size;
 #ifdef MADV_POPULATE_WRITE
-	if (r->base)
-		madvise(r->base, 2 * r->size, MADV_POPULATE_WRITE);
-#else
-	(void)r;
+	madvise(r->base + r->faulted, upto - r->faulted, MADV_POPULATE_WRITE);
 #endif
+	r->faulted = upto;
 }
 
 void tm_ring_publish(struct tm_ring *r)

@@ -63,6 +63,7 @@ struct tm_ring {
 	struct tm_evc *data_evc;	/* the consumer sleeps on it */
 	struct tm_evc *space_evc;	/* the producer sleeps on it */
 	_Atomic int *abort;	/* nonzero: stop waiting (consumer failed) */
+	uint64_t faulted;	/* bytes from the start mapped (prefault) */
 	/* called before waiting for room: must publish this ring (and any
 	 * ring the consumer reads along with it, in the right order);
 	 * NULL: tm_ring_publish(this ring) */
@@ -81,10 +82,12 @@ int tm_ring_init(struct tm_ring *r, size_t size, unsigned flags,
     struct tm_evc *data_evc, struct tm_evc *space_evc, char *err,
     size_t errlen);
 void tm_ring_destroy(struct tm_ring *r);
-/* Maps every page of the ring now (MADV_POPULATE_WRITE), so the producer
- * takes no page fault on first use. Contents are untouched: any thread
- * may call it at any time. */
-void tm_ring_prefault(struct tm_ring *r);
+/* Maps the ring's pages up to `upto` bytes from its start now
+ * (MADV_POPULATE_WRITE), so the producer takes no page fault on first
+ * use there. Pages are mapped as the ring fills, never all at once: an
+ * idle class costs no memory. Contents are untouched: the consumer may
+ * call it while the producer writes. */
+void tm_ring_prefault(struct tm_ring *r, uint64_t upto);
 
 /* ---- producer ---------------------------------------------------------- */
 

@@ -361,6 +361,16 @@ static int drain_class(struct tm_capture *cap, struct ccls *k)
 	uint64_t chunk = chunk_of(&k->data);
 	int did = 0;
 
+	/* keep mapping pages ahead of the producer, until the ring is all
+	 * mapped (after its first lap) */
+	if (k->data.faulted < k->data.size) {
+		uint64_t dh = atomic_load_explicit(&k->data.head,
+		    memory_order_acquire);
+
+		tm_ring_prefault(&k->data, dh + 4 * chunk);
+		tm_ring_prefault(&k->meta, (head + k->meta.size / 8));
+	}
+
 	while (k->meta_pos < head && !atomic_load_explicit(&cap->failed,
 	    memory_order_relaxed)) {
 		const uint32_t *w = (const uint32_t *)tm_ring_at(&k->meta,
@@ -719,13 +729,13 @@ void *tm_writer_main(void *arg)
 {
 	struct tm_capture *cap = arg;
 
-	/* the rings' pages, mapped here rather than faulted in one by one
-	 * by the reading thread */
+	/* the rings' first pages, mapped here rather than faulted in one by
+	 * one by the reading thread; more as they fill (drain_class) */
 	for (size_t i = 0; i < cap->ncls; i++) {
-		tm_ring_prefault(&cap->cls[i].meta);
-		tm_ring_prefault(&cap->cls[i].data);
+		tm_ring_prefault(&cap->cls[i].meta, 256 * 1024);
+		tm_ring_prefault(&cap->cls[i].data, 2 * 1024 * 1024);
 	}
-	tm_ring_prefault(&cap->fring);
+	tm_ring_prefault(&cap->fring, 1024 * 1024);
 	/* old segments count: a smaller budget than last time applies now */
 	enforce_budgets(cap, NULL);
 	flows_budget(cap);

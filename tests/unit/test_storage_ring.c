@@ -188,7 +188,12 @@ static void test_prefault(void **state)
 	assert_int_equal(tm_ring_init(&r, 1 << 20, TM_RING_DROP, NULL, NULL,
 	    err, sizeof(err)), 0);
 	memset(tm_ring_reserve(&r, 100), 0x5a, 100);
-	tm_ring_prefault(&r);	/* contents untouched */
+	tm_ring_prefault(&r, 5000);	/* contents untouched */
+	assert_int_equal(r.faulted, 8192);	/* whole pages */
+	tm_ring_prefault(&r, 1000);		/* never backwards */
+	assert_int_equal(r.faulted, 8192);
+	tm_ring_prefault(&r, 1 << 30);		/* never beyond */
+	assert_int_equal(r.faulted, r.size);
 	assert_int_equal(r.base[99], 0x5a);
 	assert_int_equal(r.base[r.size + 99], 0x5a);
 	tm_ring_destroy(&r);
