@@ -133,11 +133,11 @@ static int emit_conn(struct tm_capture *cap, struct ccls *k,
 	return 0;
 }
 
-static int emit_app(struct tm_capture *cap, struct ccls *k,
-    const struct tm_conn *c, struct side *s, uint32_t app)
+/* The application of a connection, by name (NULL: not known), for the
+ * segment its descriptor went to. */
+static int emit_app_name(struct ccls *k, struct side *s, uint32_t app,
+    const char *n)
 {
-	char name[128];
-	const char *n = tm_tracker_app(cap->trk, c, name, sizeof(name));
 	size_t len = n ? strlen(n) : 0, words;
 	uint32_t *m;
 
@@ -156,6 +156,15 @@ static int emit_app(struct tm_capture *cap, struct ccls *k,
 	meta_commit(k, words);
 	s->app = app;
 	return 0;
+}
+
+static int emit_app(struct tm_capture *cap, struct ccls *k,
+    const struct tm_conn *c, struct side *s, uint32_t app)
+{
+	char name[128];
+
+	return emit_app_name(k, s, app, tm_tracker_app(cap->trk, c, name,
+	    sizeof(name)));
 }
 
 /* A record could not be appended: dropped (counted), or the writer
@@ -237,12 +246,39 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	return 0;
 }
 
+/* A connection ended: its application is final now. If nDPI named it
+ * after the connection's last packet (nDPI on its own thread answers
+ * later), the open segment that holds its packets still learns it. */
+static void late_app(struct tm_capture *cap, const struct tm_flow_rec *f)
+{
+	const struct tm_conn *c = f->c;
+	struct side *s;
+	uint32_t app;
+
+	if (!cap->side || !f->app || f->index >= cap->n_side)
+		return;
+	s = &cap->side[f->index];
+	app = (uint32_t)c->app_master << 16 | c->app_proto;
+	if (s->first_frame != c->first_frame || s->app == app)
+		return;
+	for (size_t i = 0; i < cap->ncls; i++) {
+		struct ccls *k = &cap->cls[i];
+
+		if (k->open && k->serial == s->serial) {
+			emit_app_name(k, s, app, f->app);
+			return;
+		}
+	}
+}
+
 void tm_capture_flow(const struct tm_flow_rec *f, void *arg)
 {
 	struct tm_capture *cap = arg;
-	uint8_t *p = tm_ring_reserve(&cap->fring, TM_FLOWS_REC_HDR +
-	    TM_FLOWREC_MAX);
+	uint8_t *p;
 	size_t n;
+
+	late_app(cap, f);
+	p = tm_ring_reserve(&cap->fring, TM_FLOWS_REC_HDR + TM_FLOWREC_MAX);
 
 	if (!p) {
 		cap->flows_dropped++;
