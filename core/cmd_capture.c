@@ -128,6 +128,8 @@ static void summary(const struct tm_capture *cap, uint64_t frames,
 	}
 	human(a, sizeof(a), st.flow_bytes);
 	printf("flows             %" PRIu64 " records (%s)\n", st.flows, a);
+	if (st.flows_dropped)
+		printf("flows dropped     %" PRIu64 "\n", st.flows_dropped);
 	for (size_t i = 0; i < tm_capture_n_classes(cap); i++) {
 		struct tm_capture_class_stats cs;
 

@@ -498,6 +498,7 @@ void tm_capture_get_stats(const struct tm_capture *cap,
 		st->waits += k->data.waits + k->meta.waits;
 	}
 	st->flows = cap->flows;
+	st->flows_dropped = cap->flows_dropped;
 	st->flow_bytes = cap->flow_bytes;
 	st->flow_files = cap->flow_files;
 	st->flows_deleted = cap->flows_deleted;

@@ -58,6 +58,7 @@ struct tm_capture_stats {
 	uint64_t segments, pcap_bytes, idx_bytes;
 	uint64_t deleted, deleted_bytes;
 	uint64_t flows, flow_bytes, flow_files, flows_deleted;
+	uint64_t flows_dropped;		/* the flow ring was full (drop mode) */
 	uint64_t waits;
 	struct tm_recover_stats recovery;
 	uint64_t store_bytes;		/* published, all classes, at the end */
