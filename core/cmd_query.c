@@ -17,15 +17,20 @@
 #include "../query/exec.h"
 #include "../query/expr.h"
 #include "../query/expr_walk.h"
+#include "ctl_client.h"
 #include "ndpi_glue.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: tm query -s STORE [-w FILE] [--count] [--explain] EXPR\n"
+	    "       tm query --connect ADDR [-w FILE] [--count] EXPR\n"
 	    "Writes the packets of STORE that EXPR selects, in time order, as\n"
 	    "pcap (nanosecond timestamps) to standard output or FILE:\n"
 	    "  tm query -s STORE 'host 10.0.0.5 and last 1h' | tcpdump -r -\n"
+	    "With --connect, a running tm (tm capture -i, tm serve) answers,\n"
+	    "packets still in its memory included; the pcap comes over the\n"
+	    "socket and this command writes it.\n"
 	    "EXPR is the expression language (docs/query-language.md) with\n"
 	    "time bounds: after TIME, before TIME (RFC 3339, Unix seconds,\n"
 	    "'10m ago', 'now') and last DURATION; no EXPR selects everything.\n"
@@ -35,6 +40,13 @@ static void usage(FILE *out)
 	    "  --explain           print the plan: segments pruned and read,\n"
 	    "                      candidate connections, packets read\n"
 	    "  (with --count or --explain, no pcap is written unless -w)\n"
+	    "  --connect ADDR      ask a running tm: a store directory (its\n"
+	    "                      tm.sock), a socket path, unix:PATH,\n"
+	    "                      tcp:HOST:PORT or HOST:PORT\n"
+	    "  --token-file FILE   with --connect: the token on FILE's first\n"
+	    "                      line (TCP needs one; default: $TM_TOKEN)\n"
+	    "  --timeout SECONDS   with --connect: give up after this long\n"
+	    "                      without a byte (default: wait)\n"
 	    TM_CLI_PLUGIN_HELP);
 }
 
@@ -137,12 +149,115 @@ static char *join(int argc, char **argv)
 	return s;
 }
 
+/* The packet and byte counts out of a query's K answer, printed as the
+ * local --count prints them. */
+static int remote_count(const char *addr, const char *json, FILE *to)
+{
+	uint64_t packets, bytes;
+
+	if (tm_ctl_json_u64(json, "packets", &packets) ||
+	    tm_ctl_json_u64(json, "bytes", &bytes)) {
+		fprintf(stderr, "tm: %s: protocol error: the answer has no "
+		    "packet and byte counts\n", addr);
+		return 1;
+	}
+	fprintf(to, "%" PRIu64 " packets, %" PRIu64 " bytes\n", packets,
+	    bytes);
+	return 0;
+}
+
+/* tm query --connect ADDR: the service answers, this writes. */
+static int query_remote(const char *addr, const char *token_file,
+    int timeout_ms, const char *wfile, int count, int argc, char **argv)
+{
+	static char outbuf[1 << 20];
+	char token[TM_CTL_TOKEN_MAX + 1], err[1024], *text, *line = NULL;
+	struct tm_ctl_req req;
+	struct tm_ctl_answer a;
+	FILE *out = NULL;
+	int rc = 2, has_token;
+
+	text = join(argc, argv);
+	line = malloc(TM_CTL_LINE_MAX + 1);
+	if (!text || !line) {
+		fprintf(stderr, "tm: out of memory\n");
+		rc = 1;
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.verb = TM_CTL_QUERY;
+	req.count_only = count && !wfile;
+	req.expr = text;
+	if (tm_ctl_format_request(&req, line, TM_CTL_LINE_MAX + 1) < 0) {
+		fprintf(stderr, "tm: query: the expression has a control "
+		    "character or is longer than a request line (%d bytes)\n",
+		    TM_CTL_LINE_MAX);
+		goto out;
+	}
+	has_token = tm_ctl_token_load(token_file, token, sizeof(token), err,
+	    sizeof(err));
+	if (has_token < 0) {
+		fprintf(stderr, "tm: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	if (wfile && strcmp(wfile, "-") != 0) {
+		out = fopen(wfile, "wb");
+		if (!out) {
+			fprintf(stderr, "tm: %s: ", wfile);
+			perror(NULL);
+			rc = 1;
+			goto out;
+		}
+	} else if (wfile || !count) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tm: standard output is a terminal: "
+			    "write the pcap with -w FILE or into a pipe "
+			    "(| tcpdump -r -), or use --count\n");
+			goto out;
+		}
+		out = stdout;
+	}
+	if (out)
+		setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
+	rc = 1;
+	if (tm_ctl_call(addr, has_token > 0 ? token : NULL, &req, out, stderr,
+	    timeout_ms, &a, err, sizeof(err))) {
+		fprintf(stderr, "tm: %s: %s\n", addr, err);
+		goto out;
+	}
+	if (a.type == TM_CTL_FRAME_ERR)
+		fprintf(stderr, "tm: %s: %s\n", addr, a.payload);
+	else if (!count)
+		rc = 0;
+	else
+		rc = remote_count(addr, a.payload,
+		    out == stdout ? stderr : stdout);
+	tm_ctl_answer_free(&a);
+out:
+	if (out && out != stdout && fclose(out) != 0 && rc == 0) {
+		perror("tm: writing");
+		rc = 1;
+	}
+	if (out == stdout && fflush(stdout) != 0 && rc == 0) {
+		perror("tm: writing");
+		rc = 1;
+	}
+	memset(token, 0, sizeof(token));
+	free(line);
+	free(text);
+	return rc;
+}
+
 int tm_cmd_query(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "count", no_argument, NULL, 'C' },
 		{ "explain", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "connect", required_argument, NULL, 0x2000 },
+		{ "token-file", required_argument, NULL, 0x2001 },
+		{ "timeout", required_argument, NULL, 0x2002 },
 		TM_CLI_PLUGIN_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -153,7 +268,9 @@ int tm_cmd_query(int argc, char **argv)
 	struct tm_query_opts qo;
 	struct tm_query_stats st;
 	struct tm_expr *e = NULL;
-	const char *store = NULL, *wfile = NULL;
+	const char *store = NULL, *wfile = NULL, *connect = NULL;
+	const char *token_file = NULL;
+	int timeout_ms = 0;
 	char *text = NULL, err[1024];
 	int count = 0, explain = 0, opt, rc = 2;
 	int64_t from, until;
@@ -173,12 +290,45 @@ int tm_cmd_query(int argc, char **argv)
 		case 'w': wfile = optarg; break;
 		case 'C': count = 1; break;
 		case 'E': explain = 1; break;
+		case 0x2000: connect = optarg; break;
+		case 0x2001: token_file = optarg; break;
+		case 0x2002:
+			if (tm_ctl_parse_timeout(optarg, &timeout_ms)) {
+				fprintf(stderr, "tm: query: --timeout: '%s' "
+				    "is not a number of seconds or a "
+				    "duration\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (store && connect) {
+		fprintf(stderr, "tm: query: -s STORE reads a store, --connect "
+		    "ADDR asks a service: one or the other\n");
+		usage(stderr);
+		return 2;
+	}
+	if (connect) {
+		if (explain || plug.n_dirs || plug.n_overrides ||
+		    plug.n_binds || plug.max_depth || plug.no_builtin) {
+			fprintf(stderr, "tm: query: --explain and the plugin "
+			    "options need -s STORE (with --connect the "
+			    "service decides)\n");
+			return 2;
+		}
+		return query_remote(connect, token_file, timeout_ms, wfile,
+		    count, argc - optind, argv + optind);
+	}
+	if (token_file || timeout_ms) {
+		fprintf(stderr, "tm: query: --token-file and --timeout go "
+		    "with --connect\n");
+		return 2;
+	}
 	if (!store) {
-		fprintf(stderr, "tm: query: -s STORE is required\n");
+		fprintf(stderr, "tm: query: -s STORE is required (or "
+		    "--connect ADDR)\n");
 		usage(stderr);
 		return 2;
 	}

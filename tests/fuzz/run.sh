@@ -13,7 +13,9 @@
 #    (ports, protocols, ethertypes, link types), which libFuzzer cannot
 #    learn from table lookups by itself;
 #    any other target T: seeds from tests/fuzz/T.seeds.sh DIR if that script
-#    exists, corpus in build-fuzz/fuzz/T/;
+#    exists, the dictionary tests/fuzz/T.dict if it exists, corpus in
+#    build-fuzz/fuzz/T/ (fuzz_ctl: inputs up to 140000 bytes, past the
+#    protocol's line limit);
 # 3. runs each target for SECONDS seconds on one core, then prints the
 #    executions, the coverage, and any crash with its reproducer file
 #    (build-fuzz/fuzz/artifacts/TARGET-crash-*). Exits 1 on a crash.
@@ -69,6 +71,13 @@ for t in $targets; do
 		if [ -x "$src/tests/fuzz/$t.seeds.sh" ]; then
 			echo "== $t: seed corpus"
 			"$src/tests/fuzz/$t.seeds.sh" "$work/$t/seeds"
+		fi
+		if [ -f "$src/tests/fuzz/$t.dict" ]; then
+			opts+=(-dict="$src/tests/fuzz/$t.dict")
+		fi
+		# the control protocol's lines reach their 65536-byte limit
+		if [ "$t" = fuzz_ctl ]; then
+			opts+=(-max_len=140000)
 		fi
 	fi
 	log=$work/$t.last-run.log
