@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "commands.h"
+#include "textfmt.h"
 #include "flowstore.h"
 #include "store.h"
 
@@ -27,33 +28,6 @@ static void usage(FILE *out)
 	    "check: every segment against its sidecar (counts, offsets,\n"
 	    "       times, directory, postings, checksums); exit status 1\n"
 	    "       on damage, saying what and where\n");
-}
-
-static void human(char *buf, size_t len, uint64_t v)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	if (i == 0)
-		snprintf(buf, len, "%" PRIu64 " B", v);
-	else
-		snprintf(buf, len, "%.1f %s", d, u[i]);
-}
-
-static void iso(char *buf, size_t len, int64_t ns)
-{
-	time_t s = (time_t)(ns / 1000000000);
-	struct tm tmv;
-
-	gmtime_r(&s, &tmv);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ",
-	    tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour,
-	    tmv.tm_min, tmv.tm_sec, (long long)(ns % 1000000000));
 }
 
 struct flow_count {
@@ -108,12 +82,12 @@ static int info(const char *root)
 			if (s->max_ts > chi)
 				chi = s->max_ts;
 		}
-		human(a, sizeof(a), pb);
-		human(b, sizeof(b), ib);
+		tm_fmt_size(a, sizeof(a), pb);
+		tm_fmt_size(b, sizeof(b), ib);
 		printf("class %s: %zu segments", c->name, c->n - c->head);
 		if (c->n > c->head) {
-			iso(t1, sizeof(t1), clo);
-			iso(t2, sizeof(t2), chi);
+			tm_fmt_time(t1, sizeof(t1), clo);
+			tm_fmt_time(t2, sizeof(t2), chi);
 			printf(", %s .. %s, %" PRIu64 " packets, %s, %" PRIu64
 			    " connections, index %s (%.2f%%)", t1, t2, p, a, cn,
 			    b, pb ? 100.0 * (double)ib / (double)pb : 0.0);
@@ -129,12 +103,12 @@ static int info(const char *root)
 		tc += cn;
 		ts += c->n - c->head;
 	}
-	human(a, sizeof(a), tb);
-	human(b, sizeof(b), ti);
+	tm_fmt_size(a, sizeof(a), tb);
+	tm_fmt_size(b, sizeof(b), ti);
 	printf("total: %" PRIu64 " segments", ts);
 	if (ts) {
-		iso(t1, sizeof(t1), lo);
-		iso(t2, sizeof(t2), hi);
+		tm_fmt_time(t1, sizeof(t1), lo);
+		tm_fmt_time(t2, sizeof(t2), hi);
 		printf(", %s .. %s", t1, t2);
 	}
 	printf(", %" PRIu64 " packets, %s, %" PRIu64 " connections, index %s "
@@ -147,8 +121,8 @@ static int info(const char *root)
 	if (tm_flowstore_each(root, count_flow, &fc, err, sizeof(err)) == 0) {
 		printf("flows: %" PRIu64 " records", fc.records);
 		if (fc.records) {
-			iso(t1, sizeof(t1), fc.first);
-			iso(t2, sizeof(t2), fc.last);
+			tm_fmt_time(t1, sizeof(t1), fc.first);
+			tm_fmt_time(t2, sizeof(t2), fc.last);
 			printf(", %s .. %s", t1, t2);
 		}
 		putchar('\n');

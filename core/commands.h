@@ -9,6 +9,7 @@ int tm_cmd_plan(int argc, char **argv);
 int tm_cmd_capture(int argc, char **argv);
 int tm_cmd_store(int argc, char **argv);
 int tm_cmd_query(int argc, char **argv);
+int tm_cmd_serve(int argc, char **argv);
 int tm_cmd_stats(int argc, char **argv);
 int tm_cmd_ctl(int argc, char **argv);
 

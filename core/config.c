@@ -1,5 +1,5 @@
 /*
- * The configuration file, read with libyaml's document loader (every node
+ * The configuration file, read with libyaml's document loader (every cfg_node
  * carries its position, so each message names FILE:LINE:COLUMN). The whole
  * file is checked before anything starts.
  */
@@ -39,6 +39,11 @@ void tm_config_defaults(struct tm_config *cfg)
 	cfg->storage.dir_interval = TM_CONFIG_DEFAULT_DIR_INTERVAL;
 	cfg->storage.flows_disk = TM_CONFIG_DEFAULT_FLOWS_DISK;
 	cfg->storage.flows_segment_size = TM_CONFIG_DEFAULT_FLOWS_SEGMENT;
+	cfg->capture.snaplen = TM_CONFIG_DEFAULT_SNAPLEN;
+	cfg->capture.buffer = TM_CONFIG_DEFAULT_BUFFER;
+	cfg->capture.promiscuous = 1;
+	cfg->capture.timeout_ns = TM_CONFIG_DEFAULT_TIMEOUT;
+	cfg->control.mode = TM_CONFIG_DEFAULT_MODE;
 	cfg->keep_control = 1;
 	cfg->cid_seed = 0;
 }
@@ -48,6 +53,15 @@ void tm_config_free(struct tm_config *cfg)
 	free(cfg->file);
 	tm_classes_free(&cfg->classes);
 	cfg->file = NULL;
+	free(cfg->capture.interface);
+	free(cfg->capture.filter);
+	free(cfg->capture.user);
+	free(cfg->control.socket);
+	free(cfg->control.group);
+	free(cfg->control.tcp);
+	free(cfg->control.token_file);
+	memset(&cfg->capture, 0, sizeof(cfg->capture));
+	memset(&cfg->control, 0, sizeof(cfg->control));
 }
 
 /* ---- value parsers -------------------------------------------------------- */
@@ -132,175 +146,24 @@ int tm_parse_context(const char *s, unsigned *mask)
 	return 0;
 }
 
-static int parse_bool(const char *s, int *b)
-{
-	static const char *const yes[] = { "true", "yes", "on" };
-	static const char *const no[] = { "false", "no", "off" };
-
-	for (size_t i = 0; i < 3; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*b = 1;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*b = 0;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *v)
-{
-	char *end;
-	long long x;
-
-	if (!isdigit((unsigned char)*s) && !((*s == '-' || *s == '+') &&
-	    isdigit((unsigned char)s[1])))
-		return -1;
-	errno = 0;
-	x = strtoll(s, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -1;
-	*v = x;
-	return 0;
-}
-
-/* ---- the document walk ------------------------------------------------------ */
-
-struct walk {
-	yaml_document_t *doc;
-	const char *file;
-	char *err;
-	size_t errlen;
-	struct tm_config *cfg;
-};
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int failf(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	k = snprintf(w->err, w->errlen, "%s:%zu:%zu: ", w->file,
-	    n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1);
-	if (k < 0 || (size_t)k >= w->errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(w->err + k, w->errlen - (size_t)k, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static yaml_node_t *node(struct walk *w, int id)
-{
-	return yaml_document_get_node(w->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a scalar";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
-	default: return "nothing";
-	}
-}
-
-static int want_scalar(struct walk *w, const yaml_node_t *v, const char *key)
-{
-	if (v->type != YAML_SCALAR_NODE)
-		return failf(w, v, "%s: expected a value, found %s", key,
-		    kind(v));
-	return 0;
-}
-
-/* Walks a mapping whose keys must come from names[]: calls fn for each
- * pair with the index of its key. Unknown and repeated keys are errors. */
-typedef int (*pair_fn)(struct walk *w, int idx, yaml_node_t *k,
-    yaml_node_t *v, void *arg);
-
-static int each_pair(struct walk *w, yaml_node_t *map, const char *what,
-    const char *const *names, size_t n_names, pair_fn fn, void *arg)
-{
-	yaml_node_t *seen[32] = { 0 };
-
-	if (map->type != YAML_MAPPING_NODE)
-		return failf(w, map, "%s: expected a mapping, found %s", what,
-		    kind(map));
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(w, p->key), *v = node(w, p->value);
-		size_t i;
-
-		if (!k || !v)
-			return failf(w, map, "%s: broken mapping", what);
-		if (k->type != YAML_SCALAR_NODE)
-			return failf(w, k, "%s: keys must be names", what);
-		for (i = 0; i < n_names; i++)
-			if (strcmp(scalar(k), names[i]) == 0)
-				break;
-		if (i == n_names) {
-			char list[512];
-			size_t n = 0;
-
-			list[0] = '\0';
-			for (size_t j = 0; j < n_names && n < sizeof(list) - 64;
-			    j++)
-				n += (size_t)snprintf(list + n, sizeof(list) - n,
-				    "%s%s", j ? ", " : "", names[j]);
-			return failf(w, k, "unknown key '%s' in %s (known: %s)",
-			    scalar(k), what, list);
-		}
-		if (seen[i])
-			return failf(w, k, "'%s' given twice in %s (first at "
-			    "line %zu)", scalar(k), what,
-			    seen[i]->start_mark.line + 1);
-		seen[i] = k;
-		if (fn(w, (int)i, k, v, arg))
-			return -1;
-	}
-	return 0;
-}
+#include "config_int.h"
 
 /* connections.timeouts */
 static const char *const timeout_keys[] = { "tcp", "tcp_closing", "udp",
 	"icmp", "other" };
 
-static int timeout_pair(struct walk *w, int idx, yaml_node_t *k,
+static int timeout_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	int64_t ns;
 
 	(void)arg;
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
-	if (tm_parse_duration(scalar(v), &ns) || ns <= 0)
-		return failf(w, v, "timeouts.%s: '%s' is not a duration (a "
+	if (tm_parse_duration(cfg_scalar(v), &ns) || ns <= 0)
+		return cfg_failf(w, v, "timeouts.%s: '%s' is not a duration (a "
 		    "positive number with ms, s, m, h or d, e.g. 30s or 5m)",
-		    scalar(k), scalar(v));
+		    cfg_scalar(k), cfg_scalar(v));
 	/* enum tm_tclass follows timeout_keys[] */
 	w->cfg->conn.timeout_ns[idx] = ns;
 	return 0;
@@ -308,28 +171,28 @@ static int timeout_pair(struct walk *w, int idx, yaml_node_t *k,
 
 static const char *const conn_keys[] = { "max", "context", "timeouts" };
 
-static int conn_pair(struct walk *w, int idx, yaml_node_t *k,
+static int conn_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	uint64_t u;
 
 	(void)arg;
 	if (idx == 2)
-		return each_pair(w, v, "connections.timeouts", timeout_keys,
+		return cfg_each_pair(w, v, "connections.timeouts", timeout_keys,
 		    TM_ARRAY_LEN(timeout_keys), timeout_pair, NULL);
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
 	switch (idx) {
 	case 0:
-		if (parse_uint(scalar(v), 1, 100000000, &u))
-			return failf(w, v, "connections.max: '%s' is not a "
-			    "number from 1 to 100000000", scalar(v));
+		if (cfg_parse_uint(cfg_scalar(v), 1, 100000000, &u))
+			return cfg_failf(w, v, "connections.max: '%s' is not a "
+			    "number from 1 to 100000000", cfg_scalar(v));
 		w->cfg->conn.max = (uint32_t)u;
 		return 0;
 	default:
-		if (tm_parse_context(scalar(v), &w->cfg->ctx_mask))
-			return failf(w, v, "connections.context: '%s' is not "
-			    "one of vlan, tunnel, both, none", scalar(v));
+		if (tm_parse_context(cfg_scalar(v), &w->cfg->ctx_mask))
+			return cfg_failf(w, v, "connections.context: '%s' is not "
+			    "one of vlan, tunnel, both, none", cfg_scalar(v));
 		return 0;
 	}
 }
@@ -337,35 +200,35 @@ static int conn_pair(struct walk *w, int idx, yaml_node_t *k,
 static const char *const ndpi_keys[] = { "enabled", "max_packets",
 	"max_flows", "thread" };
 
-static int ndpi_pair(struct walk *w, int idx, yaml_node_t *k,
+static int ndpi_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	uint64_t u;
 
 	(void)arg;
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
 	switch (idx) {
 	case 0:
-		if (parse_bool(scalar(v), &w->cfg->ndpi_enabled))
-			return failf(w, v, "ndpi.enabled: '%s' is not true or "
-			    "false", scalar(v));
+		if (cfg_parse_bool(cfg_scalar(v), &w->cfg->ndpi_enabled))
+			return cfg_failf(w, v, "ndpi.enabled: '%s' is not true or "
+			    "false", cfg_scalar(v));
 		return 0;
 	case 1:
-		if (parse_uint(scalar(v), 1, 255, &u))
-			return failf(w, v, "ndpi.max_packets: '%s' is not a "
-			    "number from 1 to 255", scalar(v));
+		if (cfg_parse_uint(cfg_scalar(v), 1, 255, &u))
+			return cfg_failf(w, v, "ndpi.max_packets: '%s' is not a "
+			    "number from 1 to 255", cfg_scalar(v));
 		w->cfg->ndpi_max_packets = (unsigned)u;
 		return 0;
 	case 3:
-		if (parse_bool(scalar(v), &w->cfg->ndpi_thread))
-			return failf(w, v, "ndpi.thread: '%s' is not true or "
-			    "false", scalar(v));
+		if (cfg_parse_bool(cfg_scalar(v), &w->cfg->ndpi_thread))
+			return cfg_failf(w, v, "ndpi.thread: '%s' is not true or "
+			    "false", cfg_scalar(v));
 		return 0;
 	default:
-		if (parse_uint(scalar(v), 1, 10000000, &u))
-			return failf(w, v, "ndpi.max_flows: '%s' is not a "
-			    "number from 1 to 10000000", scalar(v));
+		if (cfg_parse_uint(cfg_scalar(v), 1, 10000000, &u))
+			return cfg_failf(w, v, "ndpi.max_flows: '%s' is not a "
+			    "number from 1 to 10000000", cfg_scalar(v));
 		w->cfg->ndpi_max_flows = (unsigned)u;
 		return 0;
 	}
@@ -391,7 +254,7 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static int class_pair(struct walk *w, int idx, yaml_node_t *k,
+static int class_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	struct class_walk *cw = arg;
@@ -400,13 +263,13 @@ static int class_pair(struct walk *w, int idx, yaml_node_t *k,
 	int64_t i;
 	uint64_t u;
 
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
-	s = scalar(v);
+	s = cfg_scalar(v);
 	switch (idx) {
 	case 0:
 		if (!valid_name(s))
-			return failf(w, v, "class name '%s': use letters, "
+			return cfg_failf(w, v, "class name '%s': use letters, "
 			    "digits, '_', '-' and '.' (at most 64)", s);
 		c->name = strdup(s);
 		cw->name_node = v;
@@ -416,7 +279,7 @@ static int class_pair(struct walk *w, int idx, yaml_node_t *k,
 		c->filter_line = (int)v->start_mark.line + 1;
 		c->filter_column = (int)v->start_mark.column + 1;
 		/* where filter column N lands in the file: exact for a
-		 * one-line plain or quoted scalar without escapes */
+		 * one-line plain or quoted cfg_scalar without escapes */
 		c->filter_exact = v->start_mark.line == v->end_mark.line &&
 		    (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ||
 		    ((v->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
@@ -434,27 +297,27 @@ static int class_pair(struct walk *w, int idx, yaml_node_t *k,
 		}
 		break;
 	case 2:
-		if (parse_int(s, -1000000000, 1000000000, &i))
-			return failf(w, v, "precedence: '%s' is not a whole "
+		if (cfg_parse_int(s, -1000000000, 1000000000, &i))
+			return cfg_failf(w, v, "precedence: '%s' is not a whole "
 			    "number", s);
 		c->precedence = i;
 		break;
 	case 3:
 		if (tm_parse_size(s, 1, &u))
-			return failf(w, v, "cutoff: '%s' is not a size (bytes, "
+			return cfg_failf(w, v, "cutoff: '%s' is not a size (bytes, "
 			    "or a number with k, m, g: 20k = 20480) or none", s);
 		c->cutoff = u;
 		break;
 	case 4:
 		if (tm_parse_size(s, 0, &u) || u > 262144)
-			return failf(w, v, "snaplen: '%s' is not a size from 0 "
+			return cfg_failf(w, v, "snaplen: '%s' is not a size from 0 "
 			    "to 256k", s);
 		c->snaplen = (uint32_t)u;
 		break;
 	case 5:
 	case 6:
 		if (tm_parse_size(s, 0, &u))
-			return failf(w, v, "%s: '%s' is not a size (bytes, or "
+			return cfg_failf(w, v, "%s: '%s' is not a size (bytes, or "
 			    "a number with k, m, g, t: 10g)", class_keys[idx], s);
 		if (idx == 5)
 			c->memory = u;
@@ -465,24 +328,24 @@ static int class_pair(struct walk *w, int idx, yaml_node_t *k,
 	return 0;
 }
 
-static int load_classes(struct walk *w, yaml_node_t *seq)
+static int load_classes(struct cfg_walk *w, yaml_node_t *seq)
 {
 	struct tm_classes *cs = &w->cfg->classes;
 	size_t n;
 
 	if (seq->type != YAML_SEQUENCE_NODE)
-		return failf(w, seq, "classes: expected a list of classes, "
-		    "found %s", kind(seq));
+		return cfg_failf(w, seq, "classes: expected a list of classes, "
+		    "found %s", cfg_kind(seq));
 	n = (size_t)(seq->data.sequence.items.top -
 	    seq->data.sequence.items.start);
 	if (n > TM_MAX_CLASSES - 1)
-		return failf(w, seq, "classes: at most %d", TM_MAX_CLASSES - 1);
+		return cfg_failf(w, seq, "classes: at most %d", TM_MAX_CLASSES - 1);
 	tm_classes_free(cs);
 	cs->v = calloc(n ? n : 1, sizeof(*cs->v));
 	if (!cs->v)
-		return failf(w, seq, "out of memory");
+		return cfg_failf(w, seq, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = node(w, seq->data.sequence.items.start[i]);
+		yaml_node_t *item = cfg_node(w, seq->data.sequence.items.start[i]);
 		struct class_walk cw = { &cs->v[i], NULL };
 		struct tm_class *c = &cs->v[i];
 
@@ -490,23 +353,23 @@ static int load_classes(struct walk *w, yaml_node_t *seq)
 		c->cutoff = TM_DEFAULT_CUTOFF;
 		c->line = (int)item->start_mark.line + 1;
 		c->column = (int)item->start_mark.column + 1;
-		if (each_pair(w, item, "a class", class_keys,
+		if (cfg_each_pair(w, item, "a class", class_keys,
 		    TM_ARRAY_LEN(class_keys), class_pair, &cw))
 			return -1;
 		if (!c->name)
-			return failf(w, item, "class without a name");
+			return cfg_failf(w, item, "class without a name");
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(cs->v[j].name, c->name) == 0)
-				return failf(w, cw.name_node, "duplicate class "
+				return cfg_failf(w, cw.name_node, "duplicate class "
 				    "'%s' (first defined at line %d)", c->name,
 				    cs->v[j].line);
 		if (strcmp(c->name, TM_DEFAULT_CLASS) == 0) {
 			if (c->filter)
-				return failf(w, item, "the class '%s' takes what "
+				return cfg_failf(w, item, "the class '%s' takes what "
 				    "no other class matches: it has no filter",
 				    TM_DEFAULT_CLASS);
 		} else if (!c->filter) {
-			return failf(w, item, "class '%s' has no filter "
+			return cfg_failf(w, item, "class '%s' has no filter "
 			    "(the class '%s' takes what no class matches)",
 			    c->name, TM_DEFAULT_CLASS);
 		}
@@ -517,26 +380,26 @@ static int load_classes(struct walk *w, yaml_node_t *seq)
 /* storage: and storage.flows: (tm capture) */
 static const char *const flows_keys[] = { "disk", "segment_size" };
 
-static int flows_pair(struct walk *w, int idx, yaml_node_t *k,
+static int flows_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	struct tm_storage_conf *s = &w->cfg->storage;
 	uint64_t u;
 
 	(void)arg;
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
 	if (idx == 0) {
-		if (tm_parse_size(scalar(v), 1, &u))
-			return failf(w, v, "storage.flows.disk: '%s' is not a "
-			    "size (e.g. 1g) or none", scalar(v));
+		if (tm_parse_size(cfg_scalar(v), 1, &u))
+			return cfg_failf(w, v, "storage.flows.disk: '%s' is not a "
+			    "size (e.g. 1g) or none", cfg_scalar(v));
 		s->flows_disk = u == TM_CUTOFF_NONE ? 0 : u;
 		return 0;
 	}
-	if (tm_parse_size(scalar(v), 0, &u) || u < ((uint64_t)64 << 10) ||
+	if (tm_parse_size(cfg_scalar(v), 0, &u) || u < ((uint64_t)64 << 10) ||
 	    u > ((uint64_t)4 << 30))
-		return failf(w, v, "storage.flows.segment_size: '%s' is not a "
-		    "size from 64k to 4g", scalar(v));
+		return cfg_failf(w, v, "storage.flows.segment_size: '%s' is not a "
+		    "size from 64k to 4g", cfg_scalar(v));
 	s->flows_segment_size = u;
 	return 0;
 }
@@ -544,7 +407,7 @@ static int flows_pair(struct walk *w, int idx, yaml_node_t *k,
 static const char *const storage_keys[] = { "segment_size", "segment_age",
 	"disk", "memory", "directory_interval", "flows" };
 
-static int storage_pair(struct walk *w, int idx, yaml_node_t *k,
+static int storage_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
 {
 	struct tm_storage_conf *s = &w->cfg->storage;
@@ -553,51 +416,52 @@ static int storage_pair(struct walk *w, int idx, yaml_node_t *k,
 
 	(void)arg;
 	if (idx == 5)
-		return each_pair(w, v, "storage.flows", flows_keys,
+		return cfg_each_pair(w, v, "storage.flows", flows_keys,
 		    TM_ARRAY_LEN(flows_keys), flows_pair, NULL);
-	if (want_scalar(w, v, scalar(k)))
+	if (cfg_want_scalar(w, v, cfg_scalar(k)))
 		return -1;
 	switch (idx) {
 	case 0:
-		if (tm_parse_size(scalar(v), 0, &u) ||
+		if (tm_parse_size(cfg_scalar(v), 0, &u) ||
 		    u < ((uint64_t)64 << 10) || u > ((uint64_t)4 << 30))
-			return failf(w, v, "storage.segment_size: '%s' is not "
-			    "a size from 64k to 4g", scalar(v));
+			return cfg_failf(w, v, "storage.segment_size: '%s' is not "
+			    "a size from 64k to 4g", cfg_scalar(v));
 		s->segment_size = u;
 		return 0;
 	case 1:
-		if (tm_parse_duration(scalar(v), &ns) || ns <= 0)
-			return failf(w, v, "storage.segment_age: '%s' is not a "
+		if (tm_parse_duration(cfg_scalar(v), &ns) || ns <= 0)
+			return cfg_failf(w, v, "storage.segment_age: '%s' is not a "
 			    "duration (a positive number with ms, s, m, h or "
-			    "d, e.g. 15m)", scalar(v));
+			    "d, e.g. 15m)", cfg_scalar(v));
 		s->segment_age_ns = ns;
 		return 0;
 	case 2:
-		if (tm_parse_size(scalar(v), 1, &u))
-			return failf(w, v, "storage.disk: '%s' is not a size "
-			    "(e.g. 500g) or none", scalar(v));
+		if (tm_parse_size(cfg_scalar(v), 1, &u))
+			return cfg_failf(w, v, "storage.disk: '%s' is not a size "
+			    "(e.g. 500g) or none", cfg_scalar(v));
 		s->disk = u == TM_CUTOFF_NONE ? 0 : u;
 		return 0;
 	case 3:
-		if (tm_parse_size(scalar(v), 0, &u) ||
+		if (tm_parse_size(cfg_scalar(v), 0, &u) ||
 		    u < ((uint64_t)2 << 20))
-			return failf(w, v, "storage.memory: '%s' is not a size "
-			    "of 2m or more", scalar(v));
+			return cfg_failf(w, v, "storage.memory: '%s' is not a size "
+			    "of 2m or more", cfg_scalar(v));
 		s->memory = u;
 		return 0;
 	default:
-		if (parse_uint(scalar(v), 1, 1000000, &u))
-			return failf(w, v, "storage.directory_interval: '%s' "
-			    "is not a number from 1 to 1000000", scalar(v));
+		if (cfg_parse_uint(cfg_scalar(v), 1, 1000000, &u))
+			return cfg_failf(w, v, "storage.directory_interval: '%s' "
+			    "is not a number from 1 to 1000000", cfg_scalar(v));
 		s->dir_interval = (uint32_t)u;
 		return 0;
 	}
 }
 
 static const char *const top_keys[] = { "connections", "ndpi", "classes",
-	"keep_control_packets", "community_id_seed", "storage" };
+	"keep_control_packets", "community_id_seed", "storage", "capture",
+	"control" };
 
-static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
+static int top_pair(struct cfg_walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
     void *arg)
 {
 	uint64_t u;
@@ -605,31 +469,35 @@ static int top_pair(struct walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
 	(void)arg;
 	switch (idx) {
 	case 0:
-		return each_pair(w, v, "connections", conn_keys,
+		return cfg_each_pair(w, v, "connections", conn_keys,
 		    TM_ARRAY_LEN(conn_keys), conn_pair, NULL);
 	case 1:
-		return each_pair(w, v, "ndpi", ndpi_keys,
+		return cfg_each_pair(w, v, "ndpi", ndpi_keys,
 		    TM_ARRAY_LEN(ndpi_keys), ndpi_pair, NULL);
 	case 2:
 		return load_classes(w, v);
 	case 3:
-		if (want_scalar(w, v, scalar(k)))
+		if (cfg_want_scalar(w, v, cfg_scalar(k)))
 			return -1;
-		if (parse_bool(scalar(v), &w->cfg->keep_control))
-			return failf(w, v, "keep_control_packets: '%s' is not "
-			    "true or false", scalar(v));
+		if (cfg_parse_bool(cfg_scalar(v), &w->cfg->keep_control))
+			return cfg_failf(w, v, "keep_control_packets: '%s' is not "
+			    "true or false", cfg_scalar(v));
 		return 0;
 	case 4:
-		if (want_scalar(w, v, scalar(k)))
+		if (cfg_want_scalar(w, v, cfg_scalar(k)))
 			return -1;
-		if (parse_uint(scalar(v), 0, 65535, &u))
-			return failf(w, v, "community_id_seed: '%s' is not a "
-			    "number from 0 to 65535", scalar(v));
+		if (cfg_parse_uint(cfg_scalar(v), 0, 65535, &u))
+			return cfg_failf(w, v, "community_id_seed: '%s' is not a "
+			    "number from 0 to 65535", cfg_scalar(v));
 		w->cfg->cid_seed = (uint16_t)u;
 		return 0;
-	default:
-		return each_pair(w, v, "storage", storage_keys,
+	case 5:
+		return cfg_each_pair(w, v, "storage", storage_keys,
 		    TM_ARRAY_LEN(storage_keys), storage_pair, NULL);
+	case 6:
+		return cfg_capture_section(w, v);
+	default:
+		return cfg_control_section(w, v);
 	}
 }
 
@@ -639,7 +507,7 @@ int tm_config_load(struct tm_config *cfg, const char *file, char *err,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct walk w = { &doc, file, err, errlen, cfg };
+	struct cfg_walk w = { &doc, file, err, errlen, cfg };
 	FILE *f;
 	int rc = -1;
 
@@ -672,7 +540,7 @@ int tm_config_load(struct tm_config *cfg, const char *file, char *err,
 	    root->data.scalar.length == 0) {
 		rc = 0;
 	} else {
-		rc = each_pair(&w, root, "the configuration", top_keys,
+		rc = cfg_each_pair(&w, root, "the configuration", top_keys,
 		    TM_ARRAY_LEN(top_keys), top_pair, NULL);
 	}
 	if (rc == 0) {

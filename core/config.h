@@ -26,6 +26,43 @@ struct tm_storage_conf {
 	uint64_t flows_segment_size;	/* rotate flow files beyond this */
 };
 
+/* capture: a live interface (tm capture -i). */
+struct tm_capture_conf {
+	char *interface;		/* NULL: -i names it */
+	uint32_t snaplen;		/* bytes captured of each frame */
+	uint64_t buffer;		/* the kernel's buffer */
+	char *filter;			/* BPF prefilter; NULL: none */
+	int filter_line, filter_column;	/* where it is written */
+	int promiscuous;
+	char *user;			/* privileges dropped to; NULL: kept */
+	int64_t timeout_ns;		/* the buffer timeout: how long a
+					 * packet may wait in the kernel */
+	/* capture.fanout: several services on one interface (Linux
+	 * AF_PACKET fanout), each with its own store */
+	int fanout;			/* 0: none */
+	uint16_t fanout_group;
+	unsigned fanout_mode;		/* TM_FANOUT_* */
+	int fanout_defrag;		/* reassemble IP fragments first */
+};
+
+enum { TM_FANOUT_HASH, TM_FANOUT_CPU, TM_FANOUT_QM, TM_FANOUT_LB };
+
+/* control: the control socket (tm capture, tm serve). */
+struct tm_control_conf {
+	char *socket;			/* NULL: STORE/tm.sock; relative
+					 * paths are inside the store */
+	int socket_off;			/* socket: none */
+	unsigned mode;			/* of the socket file */
+	char *group;			/* its group; NULL: the process's */
+	char *tcp;			/* HOST:PORT; NULL: no TCP */
+	char *token_file;		/* the token for TCP */
+};
+
+#define TM_CONFIG_DEFAULT_SNAPLEN	262144u
+#define TM_CONFIG_DEFAULT_BUFFER	((uint64_t)128 << 20)
+#define TM_CONFIG_DEFAULT_TIMEOUT	(100 * 1000000LL)
+#define TM_CONFIG_DEFAULT_MODE		0660u
+
 struct tm_config {
 	char *file;			/* NULL: the built-in configuration */
 	struct tm_conn_opts conn;
@@ -38,6 +75,8 @@ struct tm_config {
 	uint16_t cid_seed;		/* Community ID seed */
 	struct tm_classes classes;
 	struct tm_storage_conf storage;
+	struct tm_capture_conf capture;
+	struct tm_control_conf control;
 };
 
 #define TM_CONFIG_DEFAULT_MAX		1000000u

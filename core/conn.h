@@ -90,6 +90,7 @@ struct tm_conn {
 	uint8_t icmp_type, icmp_code;
 	uint8_t prov_cls_set;	/* the class before the verdict differed */
 	uint16_t prov_cls;	/* ... the provisional class */
+	uint32_t rule_gen;	/* cutoff rules (rules.h) it last saw */
 };
 
 /* An interned context, decoded for printing. */

@@ -20,6 +20,7 @@ static const struct {
 	{ "capture", tm_cmd_capture, "store a capture: pcap segments, indexes, flows" },
 	{ "store", tm_cmd_store, "a store's contents (info) and integrity (check)" },
 	{ "query", tm_cmd_query, "packets of a store an expression selects, as pcap" },
+	{ "serve", tm_cmd_serve, "answer the control socket for a store (no capture)" },
 	{ "stats", tm_cmd_stats, "what a running tm has seen (--connect ADDR)" },
 	{ "ctl", tm_cmd_ctl, "ping, flush, set-cutoff: ask a running tm to act" },
 };

@@ -35,6 +35,7 @@ struct tm_tracker {
 	struct pending_rec *recs;
 	uint32_t rec_head, rec_tail;	/* [head, tail) in use, mod REC_CAP */
 	struct tm_tracker_stats st;
+	struct tm_rules rules;		/* dynamic cutoffs */
 };
 
 #define REC_CAP 4096u	/* records waiting (power of two) */
@@ -66,6 +67,7 @@ struct tm_tracker *tm_tracker_new(const struct tm_tracker_opts *o,
 	t->fn = fn;
 	t->arg = arg;
 	t->sweep_ns = o->sweep_ns > 0 ? o->sweep_ns : 1000000000LL;
+	tm_rules_init(&t->rules);
 	t->next_sweep = INT64_MIN;
 	t->conns = tm_conntab_new(&o->conn, on_end, t, err, errlen);
 	if (!t->conns) {
@@ -101,6 +103,7 @@ void tm_tracker_free(struct tm_tracker *t)
 		tm_ndpi_set_sink(t->o.ndpi, NULL, NULL);
 	}
 	tm_conntab_free(t->conns);
+	tm_rules_free(&t->rules);
 	free(t->inflight);
 	free(t->to_end);
 	free(t->slot_rec);
@@ -111,6 +114,22 @@ void tm_tracker_free(struct tm_tracker *t)
 const struct tm_tracker_stats *tm_tracker_stats(const struct tm_tracker *t)
 {
 	return &t->st;
+}
+
+struct tm_rules *tm_tracker_rules(struct tm_tracker *t)
+{
+	return &t->rules;
+}
+
+int64_t tm_tracker_clock(const struct tm_tracker *t)
+{
+	return t->next_sweep == INT64_MIN ? INT64_MIN : t->clock;
+}
+
+void tm_tracker_set_classes(struct tm_tracker *t, const struct tm_classes *cs)
+{
+	t->o.classes = cs;
+	tm_rules_touch(&t->rules);	/* every cutoff is recomputed */
 }
 
 struct tm_conntab *tm_tracker_conns(struct tm_tracker *t)
@@ -191,6 +210,26 @@ static void set_class(struct tm_tracker *t, struct tm_conn *c, uint16_t cls)
 {
 	c->cls = cls;
 	c->cutoff = t->o.classes->v[cls].cutoff;
+	c->rule_gen = 0;	/* the rules, if any, apply again */
+}
+
+/* The rules changed since the connection last looked (rules.h). */
+static void apply_rules(struct tm_tracker *t, struct tm_conn *c,
+    const struct tm_packet *pkt, int64_t ts)
+{
+	struct tm_expr_conn ec = { 0 };
+	char name[128];
+
+	c->rule_gen = t->rules.gen;
+	if (!t->rules.n) {
+		c->cutoff = t->o.classes->v[c->cls].cutoff;
+		return;
+	}
+	ec.class_name = t->o.classes->v[c->cls].name;
+	ec.app_final = (c->state & TM_CS_APP_DONE) != 0;
+	ec.app = tm_tracker_app(t, c, name, sizeof(name));
+	c->cutoff = tm_rules_cutoff(&t->rules, pkt, &ec, ts,
+	    t->o.classes->v[c->cls].cutoff);
 }
 
 /* Evaluates the classes on pkt, the originator's view of the connection. */
@@ -657,6 +696,7 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 			tm_conntab_expire(t->conns, t->clock);
 		t->next_sweep = t->clock + t->sweep_ns;
 	}
+	tm_rules_expire(&t->rules, t->clock);	/* a compare, mostly */
 	if (t->o.ndpi && tm_ndpi_collect(t->o.ndpi, 0)) {
 		flush_ends(t);
 		rec_flush(t);
@@ -694,6 +734,8 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 	    (pkt->l3 == TM_L3_IPV4 || pkt->l3 == TM_L3_IPV6))
 		ndpi_feed(t, c, pkt, side, ts);
 
+	if (c->rule_gen != t->rules.gen)
+		apply_rules(t, c, pkt, ts);
 	total = c->bytes[0] + c->bytes[1];
 	control = (flags & TM_PF_CONN_CONTROL) != 0;
 	d->stored = tm_cutoff_stores(total, c->cutoff, control,
@@ -712,6 +754,22 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 	d->cls = c->cls;
 	d->snaplen = t->o.classes->v[c->cls].snaplen;
 	d->total = total;
+}
+
+void tm_tracker_tick(struct tm_tracker *t, int64_t now)
+{
+	if (t->next_sweep == INT64_MIN || now <= t->clock)
+		return;
+	t->clock = now;
+	tm_rules_expire(&t->rules, t->clock);
+	if (t->clock >= t->next_sweep) {
+		tm_conntab_expire(t->conns, t->clock);
+		t->next_sweep = t->clock + t->sweep_ns;
+	}
+	if (t->o.ndpi && tm_ndpi_collect(t->o.ndpi, 0)) {
+		flush_ends(t);
+		rec_flush(t);
+	}
 }
 
 void tm_tracker_finish(struct tm_tracker *t)

@@ -14,6 +14,7 @@
 #include "classes.h"
 #include "community_id.h"
 #include "conn.h"
+#include "rules.h"
 
 struct tm_ndpi;
 struct tm_tracker;
@@ -84,8 +85,24 @@ void tm_tracker_free(struct tm_tracker *t);
 void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
     int64_t ts_ns, uint64_t frame, struct tm_decision *d);
 
+/* A live input is idle: time (now, ns, the packets' clock) goes on, so
+ * idle connections end and cutoff rules expire without packets. */
+void tm_tracker_tick(struct tm_tracker *t, int64_t now);
+
 /* The input ended: every connection is written, reason eof. */
 void tm_tracker_finish(struct tm_tracker *t);
+
+/* Dynamic cutoffs (rules.h): the tracker's rule set, changed by the
+ * thread that feeds it packets only. */
+struct tm_rules *tm_tracker_rules(struct tm_tracker *t);
+/* The latest packet time seen (INT64_MIN: none yet). */
+int64_t tm_tracker_clock(const struct tm_tracker *t);
+
+/* Classes reloaded: same names in the same order (the caller checks).
+ * New connections are classified by cs; live ones keep their class and
+ * take its cutoff (and the rules') from their next packet. cs must
+ * outlive the tracker or the next call. */
+void tm_tracker_set_classes(struct tm_tracker *t, const struct tm_classes *cs);
 
 const struct tm_tracker_stats *tm_tracker_stats(const struct tm_tracker *t);
 struct tm_conntab *tm_tracker_conns(struct tm_tracker *t);

@@ -3,7 +3,10 @@
  *
  *   list    STORE/segments/<class>/<start>-<seq>.idx: a segment is
  *           published when its sidecar is, so a segment `tm capture` is
- *           still writing (no .idx yet) is never seen
+ *           still writing (no .idx yet) is never seen, unless the
+ *           query comes with a running capture's snapshot (live.h):
+ *           then its open segments join with their in-memory sidecars,
+ *           and published segments the snapshot covers are left out
  *   prune   by the sidecar header's time range against the expression's
  *           (tm_expr_time_range), without loading the rest
  *   merge   a heap keyed (timestamp, segment order, file offset); a
@@ -43,6 +46,7 @@
 /* ---- listing ---------------------------------------------------------------- */
 
 struct seg {
+	const struct tm_live_seg *live;	/* an open segment: sidecar in memory */
 	char *cls;
 	char *base;		/* STORE/segments/<class>/<start>-<seq> */
 	int64_t start;
@@ -114,27 +118,82 @@ static double now_ms(void)
 	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static int add_seg(struct run *r, const char *root, const char *cls,
-    const char *name)
+/* Is segment seq of class cls one of a snapshot's open segments (or a
+ * later one)? Those are read from the snapshot. */
+static int live_has(const struct tm_live *l, const char *cls, uint64_t seq)
+{
+	if (!l)
+		return 0;
+	for (size_t i = 0; i < l->ncls; i++)
+		if (strcmp(l->cls[i].name, cls) == 0)
+			return seq >= l->cls[i].first_open;
+	return 0;
+}
+
+static struct seg *new_seg(struct run *r)
 {
 	struct seg *s;
-	char path[4096], err[256];
-	size_t bl;
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		struct seg *v = realloc(r->v, cap * sizeof(*v));
 
 		if (!v)
-			return fail(r, "out of memory");
+			return NULL;
 		r->v = v;
 		r->cap = cap;
 	}
 	s = &r->v[r->n];
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	return s;
+}
+
+/* The open segments of a running capture, from its snapshot. */
+static int add_live(struct run *r)
+{
+	const struct tm_live *l = r->o->live;
+	char err[256];
+
+	for (size_t i = 0; l && i < l->nsegs; i++) {
+		const struct tm_live_seg *ls = &l->segs[i];
+		size_t bl = strlen(ls->path);
+		struct seg *s = new_seg(r);
+
+		if (!s)
+			return fail(r, "out of memory");
+		if (bl < 5 || tm_sc_header_parse(ls->idx.p, ls->idx.n, &s->h,
+		    err, sizeof(err)))
+			return fail(r, "%s: the open segment's index: %s",
+			    ls->path, err);
+		s->live = ls;
+		s->seq = ls->seq;
+		s->cls = strdup(ls->cls);
+		s->base = strndup(ls->path, bl - 5);	/* without .pcap */
+		if (!s->cls || !s->base) {
+			free(s->cls);
+			free(s->base);
+			return fail(r, "out of memory");
+		}
+		r->st->live_segments++;
+		r->n++;
+	}
+	return 0;
+}
+
+static int add_seg(struct run *r, const char *root, const char *cls,
+    const char *name)
+{
+	struct seg *s = new_seg(r);
+	char path[4096], err[256];
+	size_t bl;
+
+	if (!s)
+		return fail(r, "out of memory");
 	if (tm_seg_parse_name(name, ".idx", &s->start, &s->seq))
 		return 0;		/* not a sidecar (.idx.tmp, ...) */
+	if (live_has(r->o->live, cls, s->seq))
+		return 0;		/* published since the snapshot */
 	snprintf(path, sizeof(path), "%s/segments/%s/%s", root, cls, name);
 	r->st->segments++;
 	if (tm_sc_header_read(path, &s->h, err, sizeof(err))) {
@@ -211,6 +270,8 @@ static int list_store(struct run *r)
 		closedir(cd);
 	}
 	closedir(d);
+	if (add_live(r))
+		return -1;
 	if (r->n)
 		qsort(r->v, r->n, sizeof(*r->v), cmp_seg);
 	for (size_t i = 0; i < r->n; i++)
@@ -656,7 +717,9 @@ static int seg_open(struct run *r, struct seg *s)
 		return fail(r, "%s: not a timemachine segment (pcap magic)",
 		    path);
 	snprintf(path, sizeof(path), "%s.idx", s->base);
-	if (tm_sc_open_light(&s->scl, path, err, sizeof(err)))
+	if (s->live ? tm_sc_open_light_mem(&s->scl, s->live->idx.p,
+	    s->live->idx.n, err, sizeof(err)) : tm_sc_open_light(&s->scl,
+	    path, err, sizeof(err)))
 		return damaged(r, s, err);
 	s->sc_open = 1;
 	r->st->index_bytes += s->scl.sc.len;
@@ -733,6 +796,8 @@ static int emit(struct run *r, struct seg *s)
 		    " and %" PRIu32 ": one pcap holds one (narrow the query, "
 		    "e.g. by class)", r->linktype, s->h.linktype);
 	r->st->packets++;
+	if (s->live)
+		r->st->live_packets++;
 	r->st->bytes += s->len;
 	r->st->captured += s->caplen;
 	if (r->o->pcap && fwrite(s->rec, TM_PCAP_REC_HDR + s->caplen, 1,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "expr.h"
+#include "live.h"
 #include "registry.h"
 
 struct tm_query_opts {
@@ -24,6 +25,10 @@ struct tm_query_opts {
 	 * return: cannot decode, an error) */
 	const struct tm_registry *(*registry)(void *arg);
 	void *registry_arg;
+	/* a running capture's open segments (NULL: the published ones
+	 * only): published segments from live->cls[].first_open on are
+	 * left out, live->segs are read instead */
+	const struct tm_live *live;
 };
 
 struct tm_query_stats {
@@ -43,6 +48,8 @@ struct tm_query_stats {
 	uint64_t captured;		/* ... their captured lengths */
 	uint64_t file_bytes;		/* bytes read from segments */
 	uint64_t index_bytes;		/* bytes of sidecars loaded */
+	uint64_t live_segments;		/* open segments of a capture */
+	uint64_t live_packets;		/* matching packets they gave */
 	double plan_ms, total_ms;
 };
 

@@ -79,12 +79,9 @@ static int skip_ctx(struct tm_rd *r, uint32_t n_strings)
 int tm_sc_open_light(struct tm_sc_light *l, const char *path, char *err,
     size_t errlen)
 {
-	struct tm_sc *sc = &l->sc;
-	const uint8_t *sp[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
-	size_t sl[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
 	struct stat st;
 	const uint8_t *buf;
-	size_t len, table_end;
+	size_t len;
 	int fd;
 
 	memset(l, 0, sizeof(*l));
@@ -100,8 +97,26 @@ int tm_sc_open_light(struct tm_sc_light *l, const char *path, char *err,
 	close(fd);
 	if (buf == MAP_FAILED)
 		return bad(err, errlen, "mmap: %s", strerror(errno));
+	if (tm_sc_open_light_mem(l, buf, len, err, errlen)) {
+		munmap((void *)buf, len);
+		return -1;
+	}
 	l->map = buf;
 	l->map_len = len;
+	return 0;
+}
+
+int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
+    size_t len, char *err, size_t errlen)
+{
+	struct tm_sc *sc = &l->sc;
+	const uint8_t *sp[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
+	size_t sl[TM_SC_S_FIELD0 + TM_SC_NFIELDS] = { 0 };
+	size_t table_end;
+
+	memset(l, 0, sizeof(*l));
+	if (len < TM_SC_HEADER_SIZE + 8)
+		return bad(err, errlen, "too short for a sidecar");
 	if (tm_sc_header_parse(buf, len, &sc->h, err, errlen))
 		goto fail;
 	if (sc->h.idx_size != len) {

@@ -23,6 +23,10 @@ struct tm_sc_light {
  * bounds but not the whole file's checksum. 0, or -1 with the reason. */
 int tm_sc_open_light(struct tm_sc_light *l, const char *path, char *err,
     size_t errlen);
+/* The same over a sidecar in memory (kept, not copied: buf must outlive
+ * l; tm_sc_close_light does not free it). */
+int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
+    size_t len, char *err, size_t errlen);
 /* Finds where each context starts (for tm_sc_context): 0, or -1. */
 int tm_sc_contexts_light(struct tm_sc_light *l, char *err, size_t errlen);
 /* tm_sc_conn_get() after checking that the walk to the record stays in

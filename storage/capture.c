@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -295,6 +296,13 @@ void tm_capture_flow(const struct tm_flow_rec *f, void *arg)
 	cap->flows++;
 }
 
+void tm_capture_publish_all(struct tm_capture *cap)
+{
+	for (size_t i = 0; i < cap->ncls; i++)
+		publish_class(&cap->cls[i]);
+	tm_ring_publish(&cap->fring);
+}
+
 void tm_capture_tick(struct tm_capture *cap, int64_t now)
 {
 	for (size_t i = 0; i < cap->ncls; i++) {
@@ -305,6 +313,21 @@ void tm_capture_tick(struct tm_capture *cap, int64_t now)
 		publish_class(k);
 	}
 	tm_ring_publish(&cap->fring);
+}
+
+unsigned tm_capture_flush(struct tm_capture *cap)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < cap->ncls; i++) {
+		struct ccls *k = &cap->cls[i];
+
+		if (k->open && close_seg(k) == 0)
+			n++;
+		publish_class(k);
+	}
+	tm_ring_publish(&cap->fring);
+	return n;
 }
 
 int tm_capture_failed(const struct tm_capture *cap)
@@ -337,10 +360,25 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 	}
 	cap->lock_fd = -1;
 	cap->ffd = -1;
+	cap->wake_fd = -1;
 	cap->so = o->store;
 	cap->ring_flags = o->ring_flags;
 	tm_evc_init(&cap->data_evc);
 	tm_evc_init(&cap->space_evc);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_mutex_init(&cap->pub_mu, NULL);
+		pthread_cond_init(&cap->pub_cv, &ca);
+		pthread_mutex_init(&cap->snap_one, NULL);
+		pthread_mutex_init(&cap->snap_mu, NULL);
+		pthread_cond_init(&cap->snap_cv, NULL);
+		pthread_condattr_destroy(&ca);
+		cap->sync_init = 1;
+		cap->writer_gone = 1;	/* until it starts */
+	}
 	atomic_init(&cap->stop, 0);
 	atomic_init(&cap->failed, 0);
 	if (cap->so.segment_size < TM_STORE_MIN_SEGMENT_SIZE ||
@@ -435,7 +473,9 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 	    &cap->data_evc, &cap->space_evc, err, errlen))
 		goto fail;
 	cap->fring.abort = &cap->failed;
+	cap->writer_gone = 0;
 	if (pthread_create(&cap->thr, NULL, tm_writer_main, cap) != 0) {
+		cap->writer_gone = 1;
 		snprintf(err, errlen, "cannot start the writer thread");
 		goto fail;
 	}
@@ -562,5 +602,12 @@ void tm_capture_free(struct tm_capture *cap)
 	if (cap->lock_fd >= 0)
 		close(cap->lock_fd);
 	free(cap->root);
+	if (cap->sync_init) {
+		pthread_mutex_destroy(&cap->pub_mu);
+		pthread_cond_destroy(&cap->pub_cv);
+		pthread_mutex_destroy(&cap->snap_one);
+		pthread_mutex_destroy(&cap->snap_mu);
+		pthread_cond_destroy(&cap->snap_cv);
+	}
 	free(cap);
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "classes.h"
+#include "live.h"
 #include "registry.h"
 #include "ring.h"
 #include "store.h"
@@ -88,6 +89,30 @@ void tm_capture_flow(const struct tm_flow_rec *f, void *cap);
  * segment age even if their class is idle, and makes everything
  * appended so far visible to the writer. */
 void tm_capture_tick(struct tm_capture *cap, int64_t now_ns);
+
+/* Reading thread, often (with every tick, and whenever a live input is
+ * idle): answers other threads' requests (tm_capture_snapshot). One
+ * atomic load when there is none. */
+void tm_capture_poll(struct tm_capture *cap);
+
+/* An eventfd the reading thread polls while its input is idle: a
+ * snapshot request writes to it (-1: none, the default). */
+void tm_capture_set_wake(struct tm_capture *cap, int fd);
+
+/* Any other thread (a query): what the capture holds beyond the
+ * published segments (live.h). Asks the reading thread to publish what
+ * it appended (waiting at most wait_ms for it to answer: a reading
+ * thread that does not poll only delays the newest packets), then the
+ * writer to write what it has, and to describe its open segments. The
+ * reading thread never waits for this. 0, or -1 with a message (the
+ * writer stopped or failed; out of memory). */
+int tm_capture_snapshot(struct tm_capture *cap, struct tm_live *out,
+    unsigned wait_ms, char *err, size_t errlen);
+
+/* Reading thread: ends every open segment now (they are published once
+ * the writer reaches them: tm_capture_snapshot waits for that). The
+ * number ended. */
+unsigned tm_capture_flush(struct tm_capture *cap);
 
 /* Has the writer failed? */
 int tm_capture_failed(const struct tm_capture *cap);

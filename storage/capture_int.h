@@ -26,6 +26,7 @@
 #include <xxhash.h>
 
 #include "capture.h"
+#include "live.h"
 #include "ring.h"
 #include "sidecar.h"
 #include "store.h"
@@ -125,7 +126,32 @@ struct tm_capture {
 	uint64_t fcur_seq;
 	int64_t fcur_start;
 	uint64_t flow_bytes, flow_files, flows_deleted;
+
+	/* other threads' requests (queries): the reading thread publishes
+	 * what it appended (pub_*), the writer takes a snapshot (snap_*) */
+	pthread_mutex_t pub_mu;
+	pthread_cond_t pub_cv;
+	_Atomic uint64_t pub_req, pub_ack;
+	uint64_t pub_seen;		/* reading thread */
+	pthread_mutex_t snap_one;	/* one requester at a time */
+	pthread_mutex_t snap_mu;	/* guards the fields below */
+	pthread_cond_t snap_cv;
+	_Atomic uint64_t snap_req;
+	uint64_t snap_done;
+	uint64_t snap_seen;		/* writer */
+	int snap_rc;
+	int writer_gone;
+	struct tm_live *snap_out;
+	int sync_init;
+	int wake_fd;			/* eventfd the reading thread polls */
 };
+
+/* Reading thread: makes everything appended visible to the writer. */
+void tm_capture_publish_all(struct tm_capture *cap);
+/* Writer thread: answers a snapshot request, if one is pending. */
+void tm_writer_snapshot(struct tm_capture *cap);
+/* Writer thread, as it exits: no snapshot can be answered any more. */
+void tm_writer_gone(struct tm_capture *cap);
 
 void *tm_writer_main(void *arg);
 /* The writer's failure: message, flag, rings stop waiting. */

@@ -678,10 +678,100 @@ static int drain_flows(struct tm_capture *cap)
 	return did;
 }
 
+/* ---- snapshots for queries (live.h) --------------------------------------- */
+
+/* Everything published so far is indexed and written; each class's open
+ * segment is described with a sidecar built from the in-memory index
+ * (tm_scb_finish leaves the builder as it was). */
+static int take_snapshot(struct tm_capture *cap, struct tm_live *out)
+{
+	for (size_t i = 0; i < cap->ncls; i++) {
+		struct ccls *k = &cap->cls[i];
+		uint64_t head = atomic_load_explicit(&k->meta.head,
+		    memory_order_acquire);
+		struct tm_live_class *lc = &out->cls[out->ncls++];
+
+		while (k->meta_pos < head && !atomic_load(&cap->failed))
+			drain_class(cap, k);
+		if (i == 0) {
+			/* flow records so far reach their file too */
+			uint64_t fh = atomic_load_explicit(&cap->fring.head,
+			    memory_order_acquire);
+
+			while (cap->fpos < fh && !atomic_load(&cap->failed) &&
+			    drain_flows(cap))
+				;
+			if (cap->ffd >= 0 && flows_write_pending(cap))
+				return -1;
+		}
+		if (atomic_load(&cap->failed) || seg_write_pending(cap, k))
+			return -1;
+		snprintf(lc->name, sizeof(lc->name), "%s", k->name);
+		lc->first_open = k->w.open ? k->w.seq : k->cat->next_seq;
+		if (k->w.open && tm_scb_packets(k->b) > 0) {
+			struct tm_live_seg *ls = &out->segs[out->nsegs];
+			struct tm_scb_meta meta;
+
+			memset(&meta, 0, sizeof(meta));
+			meta.class_name = k->name;
+			meta.linktype = k->w.linktype;
+			meta.snaplen = TM_PCAP_SNAPLEN;
+			meta.seq = k->w.seq;
+			meta.start = k->w.start;
+			meta.pcap_size = k->w.written;
+			meta.pcap_sum = XXH64_digest(k->w.sum);
+			memset(ls, 0, sizeof(*ls));
+			if (tm_scb_finish(k->b, &meta, &ls->idx)) {
+				tm_sbuf_free(&ls->idx);
+				return -1;
+			}
+			snprintf(ls->cls, sizeof(ls->cls), "%s", k->name);
+			snprintf(ls->path, sizeof(ls->path), "%s", k->w.path);
+			ls->seq = k->w.seq;
+			ls->pcap_size = k->w.written;
+			out->packets += tm_scb_packets(k->b);
+			out->nsegs++;
+		}
+	}
+	return 0;
+}
+
+void tm_writer_snapshot(struct tm_capture *cap)
+{
+	uint64_t req = atomic_load_explicit(&cap->snap_req,
+	    memory_order_acquire);
+	struct tm_live *out;
+	int rc;
+
+	if (req == cap->snap_seen)
+		return;
+	cap->snap_seen = req;
+	pthread_mutex_lock(&cap->snap_mu);
+	out = cap->snap_out;
+	pthread_mutex_unlock(&cap->snap_mu);
+	rc = out ? take_snapshot(cap, out) : -1;
+	pthread_mutex_lock(&cap->snap_mu);
+	cap->snap_rc = rc;
+	cap->snap_done = req;
+	pthread_cond_broadcast(&cap->snap_cv);
+	pthread_mutex_unlock(&cap->snap_mu);
+}
+
+void tm_writer_gone(struct tm_capture *cap)
+{
+	pthread_mutex_lock(&cap->snap_mu);
+	cap->writer_gone = 1;
+	pthread_cond_broadcast(&cap->snap_cv);
+	pthread_mutex_unlock(&cap->snap_mu);
+}
+
 /* ---- the thread --------------------------------------------------------- */
 
 static int anything(struct tm_capture *cap)
 {
+	if (atomic_load_explicit(&cap->snap_req, memory_order_relaxed) !=
+	    cap->snap_seen)
+		return 1;
 	for (size_t i = 0; i < cap->ncls; i++)
 		if (atomic_load_explicit(&cap->cls[i].meta.head,
 		    memory_order_acquire) != cap->cls[i].meta_pos)
@@ -743,6 +833,7 @@ void *tm_writer_main(void *arg)
 		int did = 0;
 		uint32_t key;
 
+		tm_writer_snapshot(cap);
 		for (size_t i = 0; i < cap->ncls; i++)
 			did |= drain_class(cap, &cap->cls[i]);
 		did |= drain_flows(cap);
@@ -767,6 +858,7 @@ void *tm_writer_main(void *arg)
 			flows_write_pending(cap);
 		}
 	}
+	tm_writer_gone(cap);
 	if (atomic_load(&cap->failed)) {
 		salvage(cap);
 		return NULL;
