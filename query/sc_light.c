@@ -1,15 +1,17 @@
 /*
  * Opening a sidecar for a query: the file is mapped, the header's
- * checksum is verified, and only the tables the accessors of
- * sidecar_read.c need are set up (section bounds, strings, context
- * starts, field dictionaries, each checked against its section). The
- * whole file's checksum is not verified (XXH64 over the 7 MB sidecar of a
- * 256 MB segment is half a millisecond, as much as the rest of a 5-tuple
- * query): a query trusts a published sidecar as a restart does, and
- * reads it only through accesses that cannot leave the file (the
- * planner's own bounded posting walk, tm_sc_conn_get_safe below), so
- * damage can make an answer wrong, never crash it; `tm store check`
- * finds the damage.
+ * checksum and the whole file's checksum are verified (XXH64 over the
+ * 7 MB sidecar of a 256 MB segment is half a millisecond warm, as much as
+ * the rest of a 5-tuple query; cold, the sidecar is read whole), as a
+ * restart verifies them: a damaged sidecar is never trusted (the query
+ * skips its segment and says so; the next start rebuilds it from the
+ * pcap). Then only the tables the accessors of sidecar_read.c need are
+ * set up (section bounds, strings, context starts, field dictionaries,
+ * each checked against its section), and the sidecar is read only
+ * through accesses that cannot leave the file (the planner's own
+ * bounded posting walk, tm_sc_conn_get_safe below), so even a sidecar
+ * written wrong but checksummed cannot crash a query; `tm store check`
+ * finds that.
  * tm_sc_load() also checks every connection record, every position and
  * every posting, which costs tens of milliseconds per segment: right for
  * `tm store check` and recovery, too slow for a query that reads a few
@@ -97,6 +99,12 @@ int tm_sc_open_light(struct tm_sc_light *l, const char *path, char *err,
 	close(fd);
 	if (buf == MAP_FAILED)
 		return bad(err, errlen, "mmap: %s", strerror(errno));
+	/* a damaged sidecar is never trusted: a flipped bit in a posting
+	 * or a record would make an answer wrong, silently */
+	if (tm_le64(buf + len - 8) != XXH64(buf, len - 8, 0)) {
+		munmap((void *)buf, len);
+		return bad(err, errlen, "checksum mismatch");
+	}
 	if (tm_sc_open_light_mem(l, buf, len, err, errlen)) {
 		munmap((void *)buf, len);
 		return -1;
@@ -154,6 +162,11 @@ int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
 		}
 
 	/* strings */
+	if (sc->h.n_strings > sl[TM_SC_S_STRINGS] / 2) {
+		bad(err, errlen, "strings: %" PRIu32 " in %zu bytes",
+		    sc->h.n_strings, sl[TM_SC_S_STRINGS]);
+		goto fail;
+	}
 	sc->strings = calloc(sc->h.n_strings, sizeof(*sc->strings));
 	if (!sc->strings) {
 		bad(err, errlen, "out of memory");
@@ -254,6 +267,9 @@ int tm_sc_contexts_light(struct tm_sc_light *l, char *err, size_t errlen)
 
 	if (sc->ctx)
 		return 0;
+	if (sc->h.n_contexts > l->ctx_len)	/* a byte each at least */
+		return bad(err, errlen, "contexts: %" PRIu32 " in %zu bytes",
+		    sc->h.n_contexts, l->ctx_len);
 	sc->ctx = calloc((size_t)sc->h.n_contexts + 1, sizeof(*sc->ctx));
 	if (!sc->ctx)
 		return bad(err, errlen, "out of memory");

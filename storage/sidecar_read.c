@@ -80,6 +80,8 @@ int tm_sc_header_parse(const uint8_t *buf, size_t len,
 	    + 16)
 		return bad(err, errlen, "bad segment size %" PRIu64,
 		    h->pcap_size);
+	if (h->min_ts > h->max_ts)
+		return bad(err, errlen, "time range ends before it starts");
 	if (h->n_packets == 0 || h->n_packets > (h->pcap_size - 24) / 16)
 		return bad(err, errlen, "bad packet count %" PRIu64,
 		    h->n_packets);
@@ -201,6 +203,11 @@ static int check_strings(struct tm_sc *sc, const uint8_t *p, size_t len,
 {
 	struct tm_rd r = { p, p + len };
 
+	/* a count the section cannot hold is damage, not an allocation:
+	 * each string takes two bytes at least (length, NUL) */
+	if (sc->h.n_strings > len / 2)
+		return bad(err, errlen, "strings: %" PRIu32 " in %zu bytes",
+		    sc->h.n_strings, len);
 	sc->strings = calloc(sc->h.n_strings, sizeof(*sc->strings));
 	if (!sc->strings)
 		return bad(err, errlen, "out of memory");
@@ -313,7 +320,10 @@ static int check_contexts(struct tm_sc *sc, const uint8_t *p, size_t len,
 {
 	struct tm_rd r = { p, p + len };
 
-	sc->ctx = calloc(sc->h.n_contexts + 1, sizeof(*sc->ctx));
+	if (sc->h.n_contexts > len)	/* a byte each at least */
+		return bad(err, errlen, "contexts: %" PRIu32 " in %zu bytes",
+		    sc->h.n_contexts, len);
+	sc->ctx = calloc((size_t)sc->h.n_contexts + 1, sizeof(*sc->ctx));
 	if (!sc->ctx)
 		return bad(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
@@ -392,7 +402,7 @@ static int check_shapes(struct tm_sc *sc, const uint8_t *p, size_t len,
 static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
     struct tm_sc_conn *c)
 {
-	uint64_t shape, app, first, dur, n;
+	uint64_t shape, app, first, dur, n, span;
 	const uint8_t *s;
 	unsigned fams;
 
@@ -419,14 +429,15 @@ static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
 	    tm_rd_varint(r, &first) || tm_rd_varint(r, &dur) ||
 	    tm_rd_varint(r, &n))
 		return -1;
-	if (first > (uint64_t)(sc->h.max_ts - sc->h.min_ts) ||
-	    dur > (uint64_t)(sc->h.max_ts - sc->h.min_ts) - first)
+	/* the header has min_ts <= max_ts; unsigned: no overflow */
+	span = (uint64_t)sc->h.max_ts - (uint64_t)sc->h.min_ts;
+	if (first > span || dur > span - first)
 		return -1;
 	if (n == 0 || n > sc->h.n_packets)
 		return -1;
 	c->app = app ? sc->strings[app - 1] : NULL;
-	c->first_ts = sc->h.min_ts + (int64_t)first;
-	c->last_ts = c->first_ts + (int64_t)dur;
+	c->first_ts = (int64_t)((uint64_t)sc->h.min_ts + first);
+	c->last_ts = (int64_t)((uint64_t)c->first_ts + dur);
 	c->n_pkts = n;
 	c->pos = r->p;
 	c->pos_end = r->end;
@@ -576,6 +587,10 @@ static int check_conns(struct tm_sc *sc, const uint8_t *idx, size_t ilen,
 	sc->conns_len = len;
 	if (sc->light)
 		return 0;	/* records are checked as they are read */
+	/* every packet position takes a byte at least */
+	if (sc->h.n_packets > len)
+		return bad(err, errlen, "connection records: %" PRIu64
+		    " packets in %zu bytes", sc->h.n_packets, len);
 	all = malloc(sc->h.n_packets * sizeof(*all));
 	if (!all)
 		return bad(err, errlen, "out of memory");

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${TM_JOBS:-2}
 fuzz_seconds=${TM_FUZZ_SECONDS:-20}
+# one target per dissector module besides the whole decode loop: briefer
+fuzz_mod_seconds=${TM_FUZZ_MOD_SECONDS:-3}
 
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -22,7 +24,7 @@ echo "== tests under sanitizers"
     ctest --output-on-failure -j"$jobs")
 
 if [ -x tests/fuzz/run.sh ]; then
-	echo "== fuzzing (${fuzz_seconds}s per target)"
-	tests/fuzz/run.sh "$fuzz_seconds"
+	echo "== fuzzing (${fuzz_seconds}s per target, ${fuzz_mod_seconds}s per module)"
+	FUZZ_MOD_SECONDS=$fuzz_mod_seconds tests/fuzz/run.sh "$fuzz_seconds"
 fi
 echo "== all tests passed"

@@ -31,6 +31,7 @@
 #include "key.h"
 #include "pktfmt.h"
 #include "registry.h"
+#include "fuzz_view.h"
 #include "../../plugins/loader.h"
 
 #ifndef TM_FUZZ_MODULE_DIR
@@ -51,49 +52,6 @@ static const uint16_t linktypes[] = {
 static struct tm_registry *reg;
 static struct tm_packet pkt;
 static FILE *devnull;
-
-static void die(const char *what, unsigned a, unsigned b)
-{
-	fprintf(stderr, "fuzz_decode: inconsistent packet view: %s (%u, %u)\n",
-	    what, a, b);
-	abort();
-}
-
-static void check_view(uint32_t caplen)
-{
-	if (pkt.n_layers > TM_MAX_LAYERS)
-		die("n_layers", pkt.n_layers, TM_MAX_LAYERS);
-	for (unsigned i = 0; i < pkt.n_layers; i++) {
-		if (pkt.layers[i].offset > caplen)
-			die("layer offset beyond the capture",
-			    pkt.layers[i].offset, caplen);
-		if (i && pkt.layers[i].offset < pkt.layers[i - 1].offset)
-			die("layer offsets go backwards", pkt.layers[i].offset,
-			    pkt.layers[i - 1].offset);
-		if (pkt.layers[i].dissector >= reg->n_slots)
-			die("layer dissector", pkt.layers[i].dissector,
-			    reg->n_slots);
-	}
-	if (pkt.n_events > TM_MAX_EVENTS)
-		die("n_events", pkt.n_events, TM_MAX_EVENTS);
-	for (unsigned i = 0; i < pkt.n_events; i++)
-		if (pkt.events[i] >= reg->n_events)
-			die("unknown event id", pkt.events[i], reg->n_events);
-	if (pkt.n_vlans > TM_MAX_VLANS)
-		die("n_vlans", pkt.n_vlans, TM_MAX_VLANS);
-	if (pkt.n_tunnels > TM_MAX_TUNNELS)
-		die("n_tunnels", pkt.n_tunnels, TM_MAX_TUNNELS);
-	if (pkt.n_tunnels > reg->max_depth)
-		die("more tunnels than the depth limit", pkt.n_tunnels,
-		    reg->max_depth);
-	for (unsigned i = 0; i < pkt.n_tunnels; i++)
-		if (pkt.tunnels[i].type > TM_TUN_OTHER)
-			die("tunnel type", pkt.tunnels[i].type, TM_TUN_OTHER);
-	if (pkt.src.family != 0 && pkt.src.family != 4 && pkt.src.family != 6)
-		die("address family", pkt.src.family, 0);
-	if (pkt.l3 > TM_L3_OTHER)
-		die("l3", pkt.l3, TM_L3_OTHER);
-}
 
 /* Every value bound in a table, as dictionary entries: 2 bytes big-endian
  * (all tables), also little-endian (link types: BSD loopback's family is
@@ -177,7 +135,7 @@ static void one(const uint8_t *frame, uint32_t caplen, uint32_t len,
 	int dir;
 
 	tm_decode(reg, &pkt, frame, caplen, len, linktype);
-	check_view(caplen);
+	fuzz_check_view("fuzz_decode", reg, &pkt, caplen);
 	tm_key_make(&pkt, TM_CTX_DEFAULT, &key, &dir);
 	(void)tm_key_hash(&key);
 	tm_print_json(devnull, reg, &m, &pkt);

@@ -22,7 +22,11 @@
 #
 # Reproduce a crash:  build-fuzz/bin/TARGET build-fuzz/fuzz/artifacts/TARGET-crash-...
 # Only some targets:  FUZZ_TARGETS="fuzz_decode" tests/fuzz/run.sh 60
-# Env: FUZZ_BUILD (default SRC/build-fuzz), CC (default clang), JOBS (2).
+# The per-module targets fuzz_mod_NAME (one per dissector module, the bytes
+# starting at that module's header) run FUZZ_MOD_SECONDS each (default:
+# SECONDS); the whole decode loop (fuzz_decode) reaches them all too.
+# Env: FUZZ_BUILD (default SRC/build-fuzz), CC (default clang), JOBS (2),
+# FUZZ_MOD_SECONDS.
 set -euo pipefail
 
 if [ $# -lt 1 ] || ! [[ $1 =~ ^[0-9]+$ ]]; then
@@ -49,7 +53,8 @@ if [ -z "$targets" ]; then
 fi
 echo "== building" $targets
 # shellcheck disable=SC2086
-cmake --build "$build" -j"${JOBS:-2}" --target $targets \
+# (tm too: fuzz_sidecar's seeds are the sidecars of stores it builds)
+cmake --build "$build" -j"${JOBS:-2}" --target $targets tm \
 	>"$build/tm-build.log" 2>&1 || { tail -40 "$build/tm-build.log"; exit 1; }
 mkdir -p "$work/artifacts"
 
@@ -93,11 +98,13 @@ for t in $targets; do
 		fi
 	fi
 	before=$(ls "$work/artifacts" | wc -l)
-	echo "== $t: fuzzing for $secs s (log: $log)"
+	tsecs=$secs
+	case $t in fuzz_mod_*) tsecs=${FUZZ_MOD_SECONDS:-$secs}; opts+=(-max_len=4096) ;; esac
+	echo "== $t: fuzzing for $tsecs s (log: $log)"
 	rc=0
 	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-		"$build/bin/$t" -max_total_time="$secs" -print_final_stats=1 \
+		"$build/bin/$t" -max_total_time="$tsecs" -print_final_stats=1 \
 		-timeout=10 -rss_limit_mb=2048 "${opts[@]}" \
 		-artifact_prefix="$work/artifacts/$t-" "$@" \
 		"${dirs[@]}" >"$log" 2>&1 || rc=$?
