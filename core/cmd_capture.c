@@ -286,9 +286,9 @@ static void do_reload(struct reload *rl, const struct tm_config *first,
 		if (strcmp(n->classes.v[i].name, was->v[i].name) != 0)
 			same = 0;
 	if (!same) {
-		fprintf(stderr, "tm: SIGHUP: %s: classes added, removed or "
-		    "reordered: that needs a restart; the classes stay as "
-		    "they were\n", rl->conf);
+		fprintf(stderr, "tm: SIGHUP: %s: the class names differ "
+		    "(a class added, removed, renamed or moved): that needs "
+		    "a restart; the classes stay as they were\n", rl->conf);
 		tm_config_free(n);
 		free(n);
 		return;
@@ -299,7 +299,8 @@ static void do_reload(struct reload *rl, const struct tm_config *first,
 		rl->old[rl->n_old++] = rl->cur;
 	rl->cur = n;
 	fprintf(stderr, "tm: SIGHUP: %s reloaded (%zu classes: filters, "
-	    "precedence, cutoffs and snap lengths)\n", rl->conf, n->classes.n);
+	    "precedence, cutoffs and snap lengths; the other sections take "
+	    "a restart)\n", rl->conf, n->classes.n);
 }
 
 static void reload_free(struct reload *rl)
@@ -367,6 +368,9 @@ int tm_cmd_capture(int argc, char **argv)
 	optind = 1;
 	memset(&rl, 0, sizeof(rl));
 	memset(&g, 0, sizeof(g));
+	g_stop = g_hup = 0;
+	g_pcap = NULL;
+	signals();	/* first: a SIGHUP while the store opens is kept */
 	while ((opt = getopt_long(argc, argv, "r:i:s:c:u:qh", longopts,
 	    NULL)) != -1) {
 		int r = tm_cli_plugin_opt(&plug, opt, optarg);
@@ -459,11 +463,14 @@ int tm_cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	if (iface) {
+		int bad_filter = 0;
+
 		p = tm_live_open(iface, &cfg.capture, cfg.capture.filter_line ?
-		    conf : NULL, &g.nano, stderr, err, sizeof(err));
+		    conf : NULL, &g.nano, &bad_filter, stderr, err,
+		    sizeof(err));
 		if (!p) {
 			fprintf(stderr, "tm: %s\n", err);
-			rc = cfg.capture.filter && strstr(err, "filter") ? 2 : 1;
+			rc = bad_filter ? 2 : 1;	/* 2: the user's mistake */
 			goto out;
 		}
 	} else {
@@ -564,9 +571,7 @@ int tm_cmd_capture(int argc, char **argv)
 			goto out;
 		}
 	}
-	g_stop = g_hup = 0;
 	g_pcap = p;
-	signals();
 
 	memset(&pg, 0, sizeof(pg));
 	pg.on = !quiet && isatty(STDERR_FILENO);

@@ -99,6 +99,7 @@ int tm_cmd_serve(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);	/* nothing to reload: not a stop */
 
 	memset(&so, 0, sizeof(so));
 	so.store = store;

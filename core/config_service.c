@@ -84,7 +84,10 @@ static int capture_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 	if (idx == 7) {
 		c->fanout = 1;
 		c->fanout_mode = TM_FANOUT_HASH;
-		c->fanout_defrag = 1;
+		/* off: with it the kernel hands the sockets reassembled
+		 * datagrams, and the store would not hold the fragments
+		 * as they were on the wire */
+		c->fanout_defrag = 0;
 		return cfg_each_pair(w, v, "capture.fanout", fanout_keys,
 		    ARRAY_LEN(fanout_keys), fanout_pair, NULL);
 	}
@@ -172,7 +175,8 @@ static int control_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 		return set_str(w, v, &c->socket);
 	case 1:
 		m = strtoul(s, &end, 8);
-		if (!*s || *end || m > 0777 || (m & 0600) != 0600)
+		if (!*s || *end || strspn(s, "01234567") != strlen(s) ||
+		    m > 0777 || (m & 0600) != 0600)
 			return cfg_failf(w, v, "control.mode: '%s' is not an "
 			    "octal mode that lets the owner read and write "
 			    "(e.g. 0660)", s);

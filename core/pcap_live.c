@@ -21,8 +21,8 @@ static int join_fanout(pcap_t *p, const struct tm_capture_conf *cc,
 #ifdef PACKET_FANOUT
 	static const int mode[] = { PACKET_FANOUT_HASH, PACKET_FANOUT_CPU,
 		PACKET_FANOUT_QM, PACKET_FANOUT_LB };
-	int v = cc->fanout_group | (mode[cc->fanout_mode & 3] |
-	    (cc->fanout_defrag ? PACKET_FANOUT_FLAG_DEFRAG : 0)) << 16;
+	uint32_t v = cc->fanout_group | ((uint32_t)mode[cc->fanout_mode & 3] |
+	    (cc->fanout_defrag ? PACKET_FANOUT_FLAG_DEFRAG : 0u)) << 16;
 
 	if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &v,
 	    sizeof(v)) != 0) {
@@ -41,7 +41,8 @@ static int join_fanout(pcap_t *p, const struct tm_capture_conf *cc,
 }
 
 pcap_t *tm_live_open(const char *iface, const struct tm_capture_conf *cc,
-    const char *conf_file, int *nano, FILE *log, char *err, size_t errlen)
+    const char *conf_file, int *nano, int *bad_filter, FILE *log, char *err,
+    size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
@@ -84,6 +85,7 @@ pcap_t *tm_live_open(const char *iface, const struct tm_capture_conf *cc,
 	if (cc->filter && *cc->filter) {
 		if (pcap_compile(p, &prog, cc->filter, 1,
 		    PCAP_NETMASK_UNKNOWN) != 0) {
+			*bad_filter = 1;
 			if (conf_file)
 				snprintf(err, errlen, "%s:%d:%d: capture.filter: "
 				    "%s", conf_file, cc->filter_line,

@@ -16,9 +16,11 @@
 /* Opens and activates iface. Warnings (e.g. promiscuous mode refused) go
  * to log. The filter's errors name the configuration file, line and
  * column. *nano: timestamps are nanoseconds (else microseconds). NULL
- * with a message in err. */
+ * with a message in err; *bad_filter set when the filter does not
+ * compile (the user's mistake, not the system's). */
 pcap_t *tm_live_open(const char *iface, const struct tm_capture_conf *cc,
-    const char *conf_file, int *nano, FILE *log, char *err, size_t errlen);
+    const char *conf_file, int *nano, int *bad_filter, FILE *log, char *err,
+    size_t errlen);
 
 /* Gives the store's directories (and the socket, if any) to user, then
  * becomes user (its groups too). 0, or -1 with a message in err. */

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "ctl_server.h"
 #include "ndpi_glue.h"
 #include "pktfmt.h"
@@ -425,6 +426,17 @@ static void do_stats(struct tm_service *s, const struct tm_ctl_req *rq,
 
 /* ---- the handler ----------------------------------------------------------- */
 
+/* A capture whose reading thread still answers. */
+static int capturing(struct tm_service *s)
+{
+	int k;
+
+	pthread_mutex_lock(&s->mu);
+	k = s->o.cap && !s->closed;
+	pthread_mutex_unlock(&s->mu);
+	return k;
+}
+
 static void handle(void *arg, const struct tm_ctl_req *rq,
     struct tm_ctl_conn *c)
 {
@@ -441,7 +453,7 @@ static void handle(void *arg, const struct tm_ctl_req *rq,
 			return;
 		}
 		fprintf(f, "{\"version\":1,\"capturing\":%s,\"store\":",
-		    s->o.cap ? "true" : "false");
+		    capturing(s) ? "true" : "false");
 		tm_json_str(f, s->store_abs);
 		fputc('}', f);
 		fputc('\0', f);
@@ -481,37 +493,14 @@ static void handle(void *arg, const struct tm_ctl_req *rq,
 
 /* ---- start, stop ------------------------------------------------------------ */
 
+/* The token file's first line, read by the rules the clients use. */
 static char *read_token(const char *file, char *err, size_t errlen)
 {
-	FILE *f = fopen(file, "r");
-	char buf[512];
-	size_t n;
+	char tok[512];
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", file, strerror(errno));
+	if (tm_ctl_token_load(file, tok, sizeof(tok), err, errlen) != 1)
 		return NULL;
-	}
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: empty (the token is its first "
-		    "line)", file);
-		return NULL;
-	}
-	fclose(f);
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	if (n == 0 || n > 256) {
-		snprintf(err, errlen, "%s: the token (its first line) must "
-		    "have 1 to 256 characters", file);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (buf[i] <= ' ' || buf[i] == 0x7f) {
-			snprintf(err, errlen, "%s: the token must be printable "
-			    "ASCII without spaces", file);
-			return NULL;
-		}
-	return strdup(buf);
+	return strdup(tok);
 }
 
 struct tm_service *tm_service_start(const struct tm_service_opts *o,

@@ -149,7 +149,7 @@ static void format_json(FILE *f, const struct tm_svc_stats *st,
 		    PRIu64 ",\"wire_bytes\":%" PRIu64 ",\"stored\":%" PRIu64
 		    ",\"stored_bytes\":%" PRIu64 ",\"cut_off\":%" PRIu64
 		    ",\"dropped_rings\":%" PRIu64, st->frames, st->bytes,
-		    st->wire_bytes, st->trk.stored_pkts, st->trk.stored_bytes,
+		    st->wire_bytes, st->cap.packets, st->cap.bytes,
 		    st->frames - st->trk.stored_pkts, ring_drops(st));
 		if (st->have_pcap)
 			fprintf(f, ",\"received_kernel\":%" PRIu64
@@ -272,7 +272,7 @@ static void format_text(FILE *f, const struct tm_svc_stats *st,
 		tm_fmt_size(a, sizeof(a), st->wire_bytes);
 		fprintf(f, "packets      %" PRIu64 " seen (%s), %" PRIu64
 		    " stored, %" PRIu64 " cut off\n", st->frames, a,
-		    st->trk.stored_pkts, st->frames - st->trk.stored_pkts);
+		    st->cap.packets, st->frames - st->trk.stored_pkts);
 		if (st->have_pcap)
 			fprintf(f, "dropped      %" PRIu64 " by the kernel, %"
 			    PRIu64 " by the interface, %" PRIu64 " by the "

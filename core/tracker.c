@@ -213,9 +213,12 @@ static void set_class(struct tm_tracker *t, struct tm_conn *c, uint16_t cls)
 	c->rule_gen = 0;	/* the rules, if any, apply again */
 }
 
+static const struct tm_packet *as_orig(struct tm_tracker *t,
+    const struct tm_packet *pkt);
+
 /* The rules changed since the connection last looked (rules.h). */
 static void apply_rules(struct tm_tracker *t, struct tm_conn *c,
-    const struct tm_packet *pkt, int64_t ts)
+    const struct tm_packet *pkt, int side, int64_t ts)
 {
 	struct tm_expr_conn ec = { 0 };
 	char name[128];
@@ -228,8 +231,11 @@ static void apply_rules(struct tm_tracker *t, struct tm_conn *c,
 	ec.class_name = t->o.classes->v[c->cls].name;
 	ec.app_final = (c->state & TM_CS_APP_DONE) != 0;
 	ec.app = tm_tracker_app(t, c, name, sizeof(name));
-	c->cutoff = tm_rules_cutoff(&t->rules, pkt, &ec, ts,
-	    t->o.classes->v[c->cls].cutoff);
+	/* as the class filters do: the originator's view, so `src host X`
+	 * means the connection's originator is X, whichever side sent the
+	 * packet at hand */
+	c->cutoff = tm_rules_cutoff(&t->rules, side ? as_orig(t, pkt) : pkt,
+	    &ec, ts, t->o.classes->v[c->cls].cutoff);
 }
 
 /* Evaluates the classes on pkt, the originator's view of the connection. */
@@ -345,6 +351,7 @@ static void decide(struct tm_tracker *t, struct tm_conn *c,
 	uint16_t cls;
 
 	c->state |= TM_CS_APP_DONE;
+	c->rule_gen = 0;	/* cutoff rules that test `app` can tell now */
 	if (!(c->state & TM_CS_PENDING))
 		return;
 	c->state &= (uint8_t)~TM_CS_PENDING;
@@ -735,7 +742,7 @@ void tm_tracker_packet(struct tm_tracker *t, const struct tm_packet *pkt,
 		ndpi_feed(t, c, pkt, side, ts);
 
 	if (c->rule_gen != t->rules.gen)
-		apply_rules(t, c, pkt, ts);
+		apply_rules(t, c, pkt, side, ts);
 	total = c->bytes[0] + c->bytes[1];
 	control = (flags & TM_PF_CONN_CONTROL) != 0;
 	d->stored = tm_cutoff_stores(total, c->cutoff, control,

@@ -184,6 +184,39 @@ static void test_for(void **state)
 	stop();
 }
 
+/* The responder's packet of 10.0.0.2:80 -> 10.0.0.1:40000. */
+static int reply(int64_t ts)
+{
+	struct tm_decision d;
+
+	tb_reset(&b);
+	tb_eth(&b, 0x0800);
+	tb_ipv4(&b, "10.0.0.2", "10.0.0.1", 6, 20 + 100);
+	tb_tcp(&b, 80, 40000, 0x18);
+	tb_zero(&b, 100);
+	tm_tracker_packet(trk, tm_test_decode(b.b, b.n, LT_ETHERNET), ts,
+	    ++frame, &d);
+	return d.stored;
+}
+
+/* Rules see the connection as its originator does, like class filters:
+ * `src host X` is about who opened it, whichever side's packet comes. */
+static void test_direction(void **state)
+{
+	int64_t t = 100 * S;
+
+	(void)state;
+	start(TM_CUTOFF_NONE);
+	assert_true(seg("10.0.0.1", t, 0x02, 0));	/* 10.0.0.1 opens */
+	assert_int_not_equal(rule("src host 10.0.0.2", 0, t, 0), 0);
+	assert_true(reply(t));		/* the responder is not src */
+	assert_int_not_equal(rule("src host 10.0.0.1 and dst port 80", 0, t,
+	    0), 0);
+	assert_false(reply(t));		/* now it matches, from either side */
+	assert_false(data("10.0.0.1", t));
+	stop();
+}
+
 static void test_reload(void **state)
 {
 	struct tm_classes n = { 0 };
@@ -211,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_raise_lower),
 		cmocka_unit_test(test_for),
+		cmocka_unit_test(test_direction),
 		cmocka_unit_test(test_reload),
 	};
 
