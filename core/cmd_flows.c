@@ -14,6 +14,7 @@
 #include "config.h"
 #include "decode.h"
 #include "flow.h"
+#include "ipfix.h"
 #include "ndpi_glue.h"
 #include "pcapfile.h"
 #include "tracker.h"
@@ -23,6 +24,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 	    "usage: tm flows -r FILE [-c CONF] [--cutoff SIZE|none] [--json]\n"
+	    "                [--ipfix HOST:PORT [--ipfix-tcp]]\n"
 	    "       tm flows -s STORE [--json] [--nano] [EXPR]\n"
 	    "Prints one flow record per connection of FILE (pcap or pcapng;\n"
 	    "'-' reads standard input), through the connection table, the\n"
@@ -40,12 +42,17 @@ static void usage(FILE *out)
 	    "  --stats             counters on standard error at the end\n"
 	    "  --check             check the configuration, print the classes,\n"
 	    "                      and exit\n"
+	    "  --ipfix HOST:PORT   also export the records over IPFIX (UDP) to\n"
+	    "                      this collector (default: the configuration's\n"
+	    "                      export.ipfix, if any; docs/ipfix.md)\n"
+	    "  --ipfix-tcp         ... over TCP\n"
 	    TM_CLI_PLUGIN_HELP);
 }
 
 struct out_ctx {
 	FILE *out;
 	int json, nano;
+	struct tm_ipfix *ipfix;		/* NULL: no export */
 };
 
 static void write_flow(const struct tm_flow_rec *f, void *arg)
@@ -56,6 +63,42 @@ static void write_flow(const struct tm_flow_rec *f, void *arg)
 		tm_flow_print_json(o->out, f, o->nano);
 	else
 		tm_flow_print_text(o->out, f, o->nano);
+	if (o->ipfix)
+		tm_ipfix_add(o->ipfix, f);
+}
+
+/* Ends the export; 0, or -1 (said on stderr) when records did not go. */
+static int ipfix_end(struct tm_ipfix *x, int stats)
+{
+	struct tm_ipfix_stats st;
+	int rc;
+
+	if (!x)
+		return 0;
+	rc = tm_ipfix_flush(x);
+	tm_ipfix_get_stats(x, &st);
+	tm_ipfix_close(x);
+	if (stats)
+		fprintf(stderr, "ipfix_flows %llu\nipfix_skipped %llu\n"
+		    "ipfix_records %llu\nipfix_lost %llu\nipfix_dropped %llu\n"
+		    "ipfix_messages %llu\nipfix_bytes %llu\nipfix_errors %llu\n"
+		    "ipfix_templates %llu\n",
+		    (unsigned long long)st.flows, (unsigned long long)st.skipped,
+		    (unsigned long long)st.records, (unsigned long long)st.lost,
+		    (unsigned long long)st.dropped,
+		    (unsigned long long)st.messages,
+		    (unsigned long long)st.bytes, (unsigned long long)st.errors,
+		    (unsigned long long)st.templates);
+	if (rc || st.lost || st.dropped) {
+		fprintf(stderr, "tm: ipfix: %llu of %llu records not sent%s%s\n",
+		    (unsigned long long)(st.lost + st.dropped),
+		    (unsigned long long)(st.records + st.lost + st.dropped),
+		    st.last_error[0] ? ": " : "", st.last_error);
+		return -1;
+	}
+	if (st.errors)
+		fprintf(stderr, "tm: ipfix: warning: %s\n", st.last_error);
+	return 0;
 }
 
 struct lazy_ndpi {
@@ -214,6 +257,8 @@ int tm_cmd_flows(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'M' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "check", no_argument, NULL, 'K' },
+		{ "ipfix", required_argument, NULL, 'I' },
+		{ "ipfix-tcp", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		TM_CLI_PLUGIN_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -226,9 +271,10 @@ int tm_cmd_flows(int argc, char **argv)
 	struct tm_packet *pkt = NULL;
 	struct tm_tracker *trk = NULL;
 	struct tm_tracker_opts to;
-	struct out_ctx oc = { stdout, 0, 0 };
+	struct out_ctx oc = { stdout, 0, 0, NULL };
 	const char *file = NULL, *conf = NULL, *cutoff = NULL, *store = NULL;
-	int opt, rc = 0, no_ndpi = 0, stats = 0, check = 0;
+	const char *ipfix = NULL;
+	int opt, rc = 0, no_ndpi = 0, stats = 0, check = 0, ipfix_tcp = 0;
 	unsigned long max_conns = 0;
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -256,6 +302,8 @@ int tm_cmd_flows(int argc, char **argv)
 		case 'N': no_ndpi = 1; break;
 		case 'S': stats = 1; break;
 		case 'K': check = 1; break;
+		case 'I': ipfix = optarg; break;
+		case 'T': ipfix_tcp = 1; break;
 		case 'M':
 			max_conns = strtoul(optarg, &end, 10);
 			if (*end || max_conns < 1 || max_conns > 100000000) {
@@ -267,6 +315,10 @@ int tm_cmd_flows(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (ipfix_tcp && !ipfix && !conf) {
+		fprintf(stderr, "tm: --ipfix-tcp needs --ipfix HOST:PORT\n");
+		return 2;
 	}
 	if (store && !file && !check)
 		return tm_flows_from_store(store, argc - optind, argv + optind,
@@ -281,6 +333,26 @@ int tm_cmd_flows(int argc, char **argv)
 	if (check) {
 		print_classes(&cfg);
 		goto out;
+	}
+	if (ipfix_tcp && !ipfix && !cfg.ipfix.collector) {
+		fprintf(stderr, "tm: --ipfix-tcp: the configuration names no "
+		    "collector (export.ipfix): give --ipfix HOST:PORT\n");
+		rc = 2;
+		goto out;
+	}
+	if (ipfix || cfg.ipfix.collector) {
+		struct tm_ipfix_conf xc = cfg.ipfix;
+
+		if (ipfix)
+			xc.collector = (char *)ipfix;
+		if (ipfix_tcp)
+			xc.tcp = 1;
+		oc.ipfix = tm_ipfix_open(&xc, err, sizeof(err));
+		if (!oc.ipfix) {
+			fprintf(stderr, "tm: --ipfix: %s\n", err);
+			rc = 2;
+			goto out;
+		}
 	}
 	reg = malloc(sizeof(*reg));
 	pkt = malloc(sizeof(*pkt));
@@ -342,7 +414,11 @@ int tm_cmd_flows(int argc, char **argv)
 	}
 	if (stats)
 		print_stats(trk);
+	if (ipfix_end(oc.ipfix, stats))
+		rc = 1;
+	oc.ipfix = NULL;
 out:
+	tm_ipfix_close(oc.ipfix);
 	if (p)
 		pcap_close(p);
 	tm_tracker_free(trk);

@@ -62,6 +62,8 @@ void tm_config_free(struct tm_config *cfg)
 	free(cfg->control.token_file);
 	memset(&cfg->capture, 0, sizeof(cfg->capture));
 	memset(&cfg->control, 0, sizeof(cfg->control));
+	free(cfg->ipfix.collector);
+	memset(&cfg->ipfix, 0, sizeof(cfg->ipfix));
 }
 
 /* ---- value parsers -------------------------------------------------------- */
@@ -459,7 +461,7 @@ static int storage_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 
 static const char *const top_keys[] = { "connections", "ndpi", "classes",
 	"keep_control_packets", "community_id_seed", "storage", "capture",
-	"control" };
+	"control", "export" };
 
 static int top_pair(struct cfg_walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
     void *arg)
@@ -496,8 +498,10 @@ static int top_pair(struct cfg_walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
 		    TM_ARRAY_LEN(storage_keys), storage_pair, NULL);
 	case 6:
 		return cfg_capture_section(w, v);
-	default:
+	case 7:
 		return cfg_control_section(w, v);
+	default:
+		return cfg_export_section(w, v);
 	}
 }
 

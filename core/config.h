@@ -14,6 +14,7 @@
 
 #include "classes.h"
 #include "conn.h"
+#include "ipfix.h"
 
 /* storage: what `tm capture` writes (docs/configuration.md). */
 struct tm_storage_conf {
@@ -77,6 +78,7 @@ struct tm_config {
 	struct tm_storage_conf storage;
 	struct tm_capture_conf capture;
 	struct tm_control_conf control;
+	struct tm_ipfix_conf ipfix;	/* export.ipfix; collector NULL: none */
 };
 
 #define TM_CONFIG_DEFAULT_MAX		1000000u

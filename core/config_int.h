@@ -48,5 +48,7 @@ int cfg_each_pair(struct cfg_walk *w, yaml_node_t *map, const char *what,
 /* The service's sections (config_service.c). */
 int cfg_capture_section(struct cfg_walk *w, yaml_node_t *v);
 int cfg_control_section(struct cfg_walk *w, yaml_node_t *v);
+/* export: (config_export.c) */
+int cfg_export_section(struct cfg_walk *w, yaml_node_t *v);
 
 #endif

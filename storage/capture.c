@@ -363,6 +363,7 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 	cap->wake_fd = -1;
 	cap->so = o->store;
 	cap->ring_flags = o->ring_flags;
+	cap->ipfix = o->ipfix;
 	tm_evc_init(&cap->data_evc);
 	tm_evc_init(&cap->space_evc);
 	{

@@ -29,6 +29,7 @@
 #include "tracker.h"
 
 struct tm_capture;
+struct tm_ipfix;
 
 struct tm_capture_opts {
 	const char *root;		/* STORE */
@@ -39,6 +40,9 @@ struct tm_capture_opts {
 	unsigned ctx_mask;
 	int progress;			/* repairs: progress on a terminal */
 	FILE *log;			/* recovery messages (stderr) */
+	struct tm_ipfix *ipfix;		/* flow records exported there too
+					 * (the writer queues them); NULL:
+					 * none. Outlives the capture. */
 };
 
 struct tm_capture_class_stats {

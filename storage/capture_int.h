@@ -114,6 +114,7 @@ struct tm_capture {
 	uint64_t flows, flows_dropped;
 
 	/* flow records: ring and files */
+	struct tm_ipfix *ipfix;		/* ... and IPFIX export (or NULL) */
 	struct tm_ring fring;
 	int ffd;
 	uint64_t fpos, fpending_from;

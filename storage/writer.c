@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "flowstore.h"
+#include "ipfix.h"
 
 #define CHUNK_MAX	((uint64_t)4 << 20)
 
@@ -650,6 +651,16 @@ static int flows_open(struct tm_capture *cap, int64_t first_ts)
 	return 0;
 }
 
+/* The record goes to the IPFIX exporter too (it only queues it: its own
+ * thread sends). */
+static void export_flow(struct tm_capture *cap, const uint8_t *r)
+{
+	struct tm_flowrec fr;
+
+	if (tm_flowrec_decode(r + TM_FLOWS_REC_HDR, tm_le32(r), &fr) == 0)
+		tm_ipfix_add(cap->ipfix, &fr.f);
+}
+
 static int drain_flows(struct tm_capture *cap)
 {
 	uint64_t head = atomic_load_explicit(&cap->fring.head,
@@ -669,6 +680,8 @@ static int drain_flows(struct tm_capture *cap)
 		if (cap->ffd < 0 && flows_open(cap, (int64_t)tm_le64(r +
 		    TM_FLOWS_REC_HDR)))
 			break;
+		if (cap->ipfix)
+			export_flow(cap, r);
 		cap->fpos += n;
 		cap->fsize += n;
 		if (cap->fpos - cap->fpending_from >= chunk &&
