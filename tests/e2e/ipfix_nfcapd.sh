@@ -161,9 +161,9 @@ st = dict(l.split() for l in open(stf) if l.startswith("ipfix_"))
 print(f"ipfix_nfcapd: {label}: tm flows: {len(flows)} records, {len(ip)} IP "
       f"({dirs} directions with packets), {pkts} packets, {byts} bytes; "
       f"nfdump: {nf_flows} flows, {nf_pkts} packets, {nf_bytes} bytes; "
-      f"tm sent {st.get('ipfix_records')} records in "
-      f"{st.get('ipfix_messages')} messages, skipped "
-      f"{st.get('ipfix_skipped')} non-IP")
+      f"tm sent {st.get('ipfix_records')} records"
+      + (f" in {st['ipfix_messages']} messages" if "ipfix_messages" in st else "")
+      + f", skipped {st.get('ipfix_skipped')} non-IP")
 bad = []
 if (nf_flows, nf_pkts, nf_bytes) != (dirs, pkts, byts):
     bad.append("totals differ")
