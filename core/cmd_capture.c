@@ -26,6 +26,7 @@
 #include "decode.h"
 #include "flow.h"
 #include "ndpi_glue.h"
+#include "ipfix.h"
 #include "pcap_live.h"
 #include "pcapfile.h"
 #include "service.h"
@@ -345,6 +346,7 @@ int tm_cmd_capture(int argc, char **argv)
 	struct tm_packet *pkt = NULL;
 	struct tm_tracker *trk = NULL;
 	struct tm_capture *cap = NULL;
+	struct tm_ipfix *ipfix = NULL;
 	struct tm_service *svc = NULL;
 	struct tm_svc_counters *cnt = NULL;
 	struct tm_capture_opts co;
@@ -498,6 +500,19 @@ int tm_cmd_capture(int argc, char **argv)
 	co.ctx_mask = cfg.ctx_mask;
 	co.progress = !quiet && isatty(STDERR_FILENO);
 	co.log = stderr;
+	if (cfg.ipfix.collector) {
+		struct tm_ipfix_conf xc = cfg.ipfix;
+
+		/* an interface cannot wait for a slow collector */
+		xc.drop_when_full = iface != NULL;
+		ipfix = tm_ipfix_open(&xc, err, sizeof(err));
+		if (!ipfix) {
+			fprintf(stderr, "tm: export.ipfix: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		co.ipfix = ipfix;
+	}
 	cap = tm_capture_open(&co, err, sizeof(err));
 	if (!cap) {
 		fprintf(stderr, "tm: %s\n", err);
@@ -688,6 +703,18 @@ out:
 	tm_service_stop(svc);
 	tm_capture_free(cap);	/* before the tracker: it may still call */
 	cap = NULL;
+	if (ipfix) {	/* after the writer, which hands it the records */
+		struct tm_ipfix_stats xs;
+
+		tm_ipfix_flush(ipfix);
+		tm_ipfix_get_stats(ipfix, &xs);
+		if (xs.lost || xs.dropped)
+			fprintf(stderr, "tm: ipfix: %llu of %llu records not "
+			    "sent: %s\n", (unsigned long long)(xs.lost +
+			    xs.dropped), (unsigned long long)(xs.records +
+			    xs.lost + xs.dropped), xs.last_error);
+		tm_ipfix_close(ipfix);
+	}
 	if (p)
 		pcap_close(p);
 	tm_tracker_free(trk);
