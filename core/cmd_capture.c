@@ -108,8 +108,35 @@ struct phases {
 	double t0, read, flows, end;
 };
 
+/* Connections (the table's limit holds: peak <= max) and decode events. */
+static void summary_conns(struct tm_tracker *trk,
+    const struct tm_svc_counters *cnt, const struct tm_registry *reg)
+{
+	const struct tm_conntab *ct = tm_tracker_conns(trk);
+	const struct tm_conn_stats *cs = tm_conntab_stats(ct);
+	int any = 0;
+
+	printf("connections       %" PRIu64 " created, peak %" PRIu64
+	    " (max %" PRIu32 "), %" PRIu64 " evicted\n", cs->created,
+	    cs->peak, tm_conntab_max(ct), cs->ended[TM_END_EVICTED]);
+	for (unsigned i = 0; i < TM_MAX_EVENT_IDS; i++) {
+		const char *n;
+
+		if (!cnt->events[i])
+			continue;
+		n = tm_event_name(reg, i);
+		printf("%s%s %" PRIu64, any ? ", " : "events            ",
+		    n ? n : "?", cnt->events[i]);
+		any = 1;
+	}
+	if (any)
+		putchar('\n');
+}
+
 static void summary(const struct tm_capture *cap, uint64_t frames,
-    uint64_t in_bytes, uint64_t cut, const struct phases *ph)
+    uint64_t in_bytes, uint64_t cut, const struct phases *ph,
+    struct tm_tracker *trk, const struct tm_svc_counters *cnt,
+    const struct tm_registry *reg)
 {
 	double secs = ph->end - ph->t0;
 	struct tm_capture_stats st;
@@ -136,6 +163,7 @@ static void summary(const struct tm_capture *cap, uint64_t frames,
 	printf("flows             %" PRIu64 " records (%s)\n", st.flows, a);
 	if (st.flows_dropped)
 		printf("flows dropped     %" PRIu64 "\n", st.flows_dropped);
+	summary_conns(trk, cnt, reg);
 	for (size_t i = 0; i < tm_capture_n_classes(cap); i++) {
 		struct tm_capture_class_stats cs;
 
@@ -179,6 +207,11 @@ struct ingest {
 	uint64_t cut;
 	int failed;		/* the writer failed */
 	int64_t last_ts;
+	/* frames a pcap segment cannot hold as they are (said at the end) */
+	uint64_t empty;		/* caplen and len 0: not ingested */
+	uint64_t bad_time;	/* before 1970 or from 2106 on: not ingested */
+	uint64_t long_cap;	/* caplen > len: len raised to caplen */
+	uint64_t first_odd;	/* the first not ingested (1-based) */
 };
 
 /* One frame: decode, connection, class, cutoff, store. No system call,
@@ -187,18 +220,57 @@ static void ingest_one(struct ingest *g, const struct pcap_pkthdr *h,
     const u_char *data)
 {
 	struct tm_decision d;
+	uint32_t len = h->len;
 	int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 +
 	    (int64_t)h->ts.tv_usec * (g->nano ? 1 : 1000);
 
-	tm_decode(g->reg, g->pkt, data, h->caplen, h->len, g->linktype);
+	/* what a segment's record cannot hold (docs/storage.md): a frame
+	 * with neither bytes nor length, a time outside 32-bit seconds; a
+	 * captured length above the wire length means a frame at least
+	 * that long */
+	if ((h->caplen == 0 && len == 0) || ts < 0 ||
+	    ts / 1000000000 > (int64_t)UINT32_MAX || h->caplen > len) {
+		int empty = h->caplen == 0 && len == 0;
+
+		if (empty || ts < 0 || ts / 1000000000 > (int64_t)UINT32_MAX) {
+			if (!g->first_odd)
+				g->first_odd = g->cnt->frames + g->empty +
+				    g->bad_time + 1;
+			if (empty)
+				g->empty++;
+			else
+				g->bad_time++;
+			return;
+		}
+		g->long_cap++;
+		len = h->caplen;
+	}
+	tm_decode(g->reg, g->pkt, data, h->caplen, len, g->linktype);
 	tm_svc_count(g->cnt, g->pkt, h->caplen);
 	tm_tracker_packet(g->trk, g->pkt, ts, g->cnt->frames, &d);
 	if (!d.stored)
 		g->cut++;
-	else if (tm_capture_packet(g->cap, ts, data, h->caplen, h->len,
+	else if (tm_capture_packet(g->cap, ts, data, h->caplen, len,
 	    g->linktype, &d))
 		g->failed = 1;
 	g->last_ts = ts;
+}
+
+/* Says what ingest_one did not take as it was (stderr, even with -q:
+ * nothing is left out silently). */
+static void odd_frames(const struct ingest *g, const char *src)
+{
+	if (g->empty || g->bad_time)
+		fprintf(stderr, "tm: %s: %" PRIu64 " frames not stored (the "
+		    "first is frame %" PRIu64 "): %" PRIu64 " with no bytes "
+		    "and no length, %" PRIu64 " with a time a pcap cannot "
+		    "hold (before 1970, from 2106 on)\n", src,
+		    g->empty + g->bad_time, g->first_odd, g->empty,
+		    g->bad_time);
+	if (g->long_cap)
+		fprintf(stderr, "tm: %s: %" PRIu64 " frames captured beyond "
+		    "their wire length: stored with the wire length raised "
+		    "to the captured length\n", src, g->long_cap);
 }
 
 static void live_cb(u_char *arg, const struct pcap_pkthdr *h,
@@ -669,6 +741,7 @@ int tm_cmd_capture(int argc, char **argv)
 		}
 	}
 	g_pcap = NULL;
+	odd_frames(&g, iface ? iface : file);
 	ph.read = now_s();
 	tm_service_close(svc);		/* calls fail; queries go on */
 	if (!tm_capture_failed(cap))
@@ -685,7 +758,8 @@ int tm_cmd_capture(int argc, char **argv)
 	tm_service_stop(svc);		/* waits for its clients */
 	svc = NULL;
 	if (!quiet) {
-		summary(cap, cnt->frames, cnt->bytes, g.cut, &ph);
+		summary(cap, cnt->frames, cnt->bytes, g.cut, &ph, trk, cnt,
+		    reg);
 		if (iface) {
 			struct pcap_stat ps;
 

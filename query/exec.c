@@ -712,6 +712,22 @@ static int seg_open(struct run *r, struct seg *s)
 			    strrchr(s->base, '/') + 1);
 		return 0;
 	}
+	if (!s->live) {
+		/* a published pcap never changes size: one cut short (or
+		 * grown) is damage, its segment set aside like a damaged
+		 * sidecar's rather than failing the query half way */
+		struct stat sb = { 0 };
+
+		if (fstat(s->fd, &sb) != 0 || (uint64_t)sb.st_size !=
+		    s->h.pcap_size) {
+			fprintf(stderr, "tm: %s: %lld bytes, its sidecar says "
+			    "%" PRIu64 "; segment skipped (see tm store "
+			    "check)\n", path, (long long)sb.st_size,
+			    s->h.pcap_size);
+			r->st->skipped++;
+			return 0;
+		}
+	}
 	if (pread(s->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
 	    tm_le32(hdr) != TM_PCAP_MAGIC_NS)
 		return fail(r, "%s: not a timemachine segment (pcap magic)",

@@ -1,7 +1,7 @@
 /*
- * A sidecar opened for a query (sc_light.c): mapped, header checked,
- * tables set up; the whole file's checksum and the deep checks of
- * tm_sc_load() are left to `tm store check`. Read it with the field and
+ * A sidecar opened for a query (sc_light.c): mapped, both checksums
+ * verified, tables set up; the deep checks of tm_sc_load() are left to
+ * `tm store check`. Read it with the field and
  * context accessors of sidecar.h and tm_sc_conn_get_safe().
  */
 #ifndef TM_SC_LIGHT_H
@@ -19,8 +19,8 @@ struct tm_sc_light {
 	size_t ctx_len;
 };
 
-/* Maps and sets up, checking the header's checksum and every table's
- * bounds but not the whole file's checksum. 0, or -1 with the reason. */
+/* Maps and sets up, checking the header's and the whole file's
+ * checksums and every table's bounds. 0, or -1 with the reason. */
 int tm_sc_open_light(struct tm_sc_light *l, const char *path, char *err,
     size_t errlen);
 /* The same over a sidecar in memory (kept, not copied: buf must outlive

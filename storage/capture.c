@@ -195,6 +195,14 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 		return -1;
 	if (!d->stored || !c || d->cls >= cap->ncls)
 		return 0;
+	/* what a segment's record cannot hold (the caller filters these
+	 * first, with counts): no wire length (len 0 ends the records a
+	 * repair keeps), a time before 1970 or from 2106 on (32-bit
+	 * seconds); a wire length below the captured one is raised */
+	if (len < caplen)
+		len = caplen;
+	if (len == 0 || ts < 0 || ts / 1000000000 > (int64_t)UINT32_MAX)
+		return 0;
 	k = &cap->cls[d->cls];
 	if (d->snaplen && keep > d->snaplen)
 		keep = d->snaplen;
@@ -203,7 +211,7 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	rec = TM_PCAP_REC_HDR + keep;
 	if (k->open && (k->seg_bytes + rec > cap->so.segment_size ||
 	    ts - k->seg_first >= cap->so.segment_age_ns ||
-	    linktype != k->linktype || k->n_local >= M_MAX_LOCAL)) {
+	    linktype != k->linktype || k->n_local >= k->max_local)) {
 		if (close_seg(k))
 			return no_room(cap, k, rec);
 	}
@@ -439,6 +447,9 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 
 		k->cap = cap;
 		k->w.fd = -1;
+		k->max_local = mem / M_CONN_BYTES < M_MIN_LOCAL ? M_MIN_LOCAL :
+		    mem / M_CONN_BYTES > M_MAX_LOCAL ? M_MAX_LOCAL :
+		    (uint32_t)(mem / M_CONN_BYTES);
 		snprintf(k->name, sizeof(k->name), "%s", c->name);
 		snprintf(path, sizeof(path), "%s/segments/%s", o->root,
 		    c->name);

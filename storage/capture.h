@@ -81,7 +81,10 @@ int tm_capture_bind(struct tm_capture *cap, struct tm_tracker *trk);
 
 /* One packet the tracker decided on (d->stored 0: nothing to do). frame:
  * the packet's data, caplen bytes of it captured, len on the wire.
- * 0, or -1 when the writer has failed (see tm_capture_finish). */
+ * 0, or -1 when the writer has failed (see tm_capture_finish). A record
+ * holds caplen <= len (a smaller len is raised to caplen), len > 0 and a
+ * time from 1970 to 2106: a frame with len 0 or another time is not
+ * stored (the caller counts those before the tracker sees them). */
 int tm_capture_packet(struct tm_capture *cap, int64_t ts_ns,
     const uint8_t *frame, uint32_t caplen, uint32_t len, uint16_t linktype,
     const struct tm_decision *d);

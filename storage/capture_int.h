@@ -35,6 +35,13 @@
 enum { M_OPEN = 1, M_CLOSE, M_CONN, M_APP };
 
 #define M_MAX_LOCAL	0x7ffffff0u
+/* What a connection of the open segment costs the writer's index (the
+ * sidecar builder: key, context, times, position chunks, array growth),
+ * about: a segment ends when its connections would take more than the
+ * class's memory budget (a flood of one-packet connections makes 3.5
+ * million in a 256 MiB segment, about 900 MB of index otherwise). */
+#define M_CONN_BYTES	256u
+#define M_MIN_LOCAL	4096u
 #define M_PKT_WORDS	5
 
 /* Per connection-table entry: what the reading side last told the writer
@@ -69,6 +76,7 @@ struct ccls {
 	int open;
 	uint32_t serial;
 	uint32_t n_local;
+	uint32_t max_local;	/* connections per segment (memory) */
 	uint16_t linktype;
 	uint64_t seg_bytes;
 	int64_t seg_first;

@@ -200,7 +200,7 @@ int tm_segment_check(const char *pcap, const char *idx, const char *cls,
 		uint32_t nsec = tm_le32(h + 4);
 		int64_t ts = (int64_t)tm_le32(h) * 1000000000 + nsec;
 
-		if (caplen == 0 || caplen > TM_PCAP_SNAPLEN || wlen < caplen ||
+		if (wlen == 0 || caplen > TM_PCAP_SNAPLEN || wlen < caplen ||
 		    nsec >= 1000000000u ||
 		    off + TM_PCAP_REC_HDR + caplen > (uint64_t)st.st_size) {
 			rc = damage(msg, len, "%s: offset %" PRIu64

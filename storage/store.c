@@ -239,7 +239,7 @@ int tm_publish_file(const char *path, const void *buf, size_t len)
 		errno = e;
 		return -1;
 	}
-	return tm_fsync_dir(dir);
+	return tm_fsync_dir(dir) ? 1 : 0;
 }
 
 /* ---- rebuilding a sidecar by scanning ----------------------------------- */
@@ -363,7 +363,7 @@ int tm_segment_rebuild(const char *pcap_path, const char *cls,
 		int dir, is_new;
 		int64_t ts;
 
-		if (caplen == 0 || caplen > TM_PCAP_SNAPLEN || len < caplen ||
+		if (len == 0 || caplen > TM_PCAP_SNAPLEN || len < caplen ||
 		    nsec >= 1000000000u || off > TM_SC_MAX_OFFSET ||
 		    off + TM_PCAP_REC_HDR + caplen > size)
 			break;		/* a torn or garbled tail */

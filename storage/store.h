@@ -98,7 +98,9 @@ int tm_store_mkdirs(const char *root, char *err, size_t errlen);
 int tm_store_lock(const char *root, char *err, size_t errlen);
 
 /* Writes a file atomically: <path>.tmp, fsync, rename, fsync of the
- * directory. 0, or -1 with errno set (the temporary file is removed). */
+ * directory. 0; -1 with errno set (the temporary file is removed, path
+ * untouched); 1 with errno set when only the directory's sync failed
+ * (path is in place, but a power cut may lose the rename). */
 int tm_publish_file(const char *path, const void *buf, size_t len);
 /* fsync of the directory holding path (or of dir itself). */
 int tm_fsync_dir(const char *dir);

@@ -212,11 +212,12 @@ static int seg_write_pending(struct tm_capture *cap, struct ccls *k)
 	    (size_t)n, &done)) {
 		int e = errno;
 
-		/* back to the last whole record (else the repair does it) */
-		if (done && ftruncate(k->w.fd, (off_t)k->w.written) != 0)
-			done = 0;
 		k->w.failed = 1;
 		tm_writer_fail(cap, "%s: write: %s", k->w.path, strerror(e));
+		/* back to the last whole record (else the repair does it) */
+		if (done && ftruncate(k->w.fd, (off_t)k->w.written) != 0)
+			tm_writer_fail(cap, "%s: cutting it back to its last "
+			    "whole record: %s", k->w.path, strerror(errno));
 		return -1;
 	}
 	XXH64_update(k->w.sum, tm_ring_at(&k->data, k->pending_from),
@@ -239,7 +240,7 @@ static int seg_publish(struct tm_capture *cap, struct ccls *k)
 	struct tm_sbuf sc = { 0 };
 	struct tm_seg s;
 	char idx[4200];
-	int rc = -1;
+	int rc = -1, pub;
 
 	if (tm_scb_packets(k->b) == 0) {
 		/* nothing whole in it */
@@ -268,7 +269,14 @@ static int seg_publish(struct tm_capture *cap, struct ccls *k)
 	}
 	tm_seg_path(idx, sizeof(idx), cap->root, k->name, k->w.start,
 	    k->w.seq, ".idx");
-	if (tm_publish_file(idx, sc.p, sc.n) != 0) {
+	pub = tm_publish_file(idx, sc.p, sc.n);
+	if (pub == 1) {
+		tm_writer_fail(cap, "%s: syncing its directory: %s (the "
+		    "sidecar is in place, but a power cut may lose it: then "
+		    "the next start rebuilds it)", idx, strerror(errno));
+		goto out;
+	}
+	if (pub != 0) {
 		tm_writer_fail(cap, "%s: %s (the segment stays unpublished; "
 		    "the next start repairs it)", idx, strerror(errno));
 		goto out;
@@ -582,11 +590,31 @@ static int flows_write_pending(struct tm_capture *cap)
 		return 0;
 	if (cap->ffd < 0 || write_full(cap->ffd, tm_ring_at(&cap->fring,
 	    cap->fpending_from), (size_t)n, &done)) {
+		int e = cap->ffd < 0 ? EBADF : errno;
 		char path[4400];
 
 		flows_path(path, sizeof(path), cap->root, cap->fcur_start,
 		    cap->fcur_seq);
-		tm_writer_fail(cap, "%s: write: %s", path, strerror(errno));
+		tm_writer_fail(cap, "%s: write: %s", path, strerror(e));
+		/* back to the last whole record that went through, synced
+		 * and closed: salvage() must not write the records again
+		 * after them (that duplicated records) */
+		if (cap->ffd >= 0) {
+			const uint8_t *r = tm_ring_at(&cap->fring,
+			    cap->fpending_from);
+			uint64_t keep = 0;
+
+			while (keep + TM_FLOWS_REC_HDR <= done && keep +
+			    TM_FLOWS_REC_HDR + tm_le32(r + keep) <= done)
+				keep += TM_FLOWS_REC_HDR + tm_le32(r + keep);
+			if (done && ftruncate(cap->ffd, (off_t)(cap->fsize -
+			    n + keep)) != 0)
+				tm_writer_fail(cap, "%s: truncating: %s", path,
+				    strerror(errno));
+			fdatasync(cap->ffd);
+			close(cap->ffd);
+			cap->ffd = -1;
+		}
 		return -1;
 	}
 	/* the final sync of the file finds little left */
@@ -804,9 +832,9 @@ static void salvage(struct tm_capture *cap)
 		if (!k->w.open)
 			continue;
 		if (k->w.failed || seg_write_pending(cap, k)) {
-			tm_writer_fail(cap, "%s: left unpublished (whole "
-			    "records only): the next start repairs it",
-			    k->w.path);
+			tm_writer_fail(cap, "%s: left unpublished: the next "
+			    "start cuts it after its last whole record and "
+			    "repairs it", k->w.path);
 			close(k->w.fd);
 			k->w.fd = -1;
 			k->w.open = 0;
