@@ -14,8 +14,7 @@
 #   - and record by record: protocol, addresses, ports (ICMP: type/code),
 #     packets, bytes of each direction;
 # non-IP records (ARP) are not exported: tm says how many it skipped.
-# When `tm capture` has been wired to export (core/cmd_capture.c mentions
-# ipfix), the same through `tm capture -r FILE -s STORE -c CONF`.
+# Then the same through `tm capture -r FILE -s STORE -c CONF`.
 #
 # Skips (77) without nfcapd/nfdump. Env: TM, TM_SRC. Optional: KEEP=1.
 set -u
@@ -232,19 +231,18 @@ fi
 grep -q "names no collector" "$TMPD/f5.err" ||
 	fail "--ipfix-tcp alone: $(cat "$TMPD/f5.err")"
 
-# 4. tm capture, once it exports (the writer thread hands the records on)
-if grep -q ipfix "$TM_SRC/core/cmd_capture.c"; then
-	start_nfcapd "$TMPD/nf3"
-	sed "s/127.0.0.1:[0-9]*/127.0.0.1:$PORT/" "$TMPD/conf.yaml" \
-	    >"$TMPD/conf3.yaml"
-	"$TM" capture -q -r "$TMPD/t.pcap" -s "$TMPD/S" -c "$TMPD/conf3.yaml" \
-	    >"$TMPD/c.out" 2>"$TMPD/c.err" || fail "tm capture: $(cat "$TMPD/c.err")"
-	stop_nfcapd
-	"$TM" flows -s "$TMPD/S" --json >"$TMPD/f6.json" 2>/dev/null ||
-		fail "tm flows -s"
-	# the capture's own counters are not printed with -q: take the
-	# expected ones from the store's records
-	python3 - "$TMPD/f6.json" >"$TMPD/c.stats" <<'EOF'
+# 4. tm capture with export.ipfix (the writer thread hands the records on)
+start_nfcapd "$TMPD/nf3"
+sed "s/127.0.0.1:[0-9]*/127.0.0.1:$PORT/" "$TMPD/conf.yaml" \
+    >"$TMPD/conf3.yaml"
+"$TM" capture -q -r "$TMPD/t.pcap" -s "$TMPD/S" -c "$TMPD/conf3.yaml" \
+    >"$TMPD/c.out" 2>"$TMPD/c.err" || fail "tm capture: $(cat "$TMPD/c.err")"
+stop_nfcapd
+"$TM" flows -s "$TMPD/S" --json >"$TMPD/f6.json" 2>/dev/null ||
+	fail "tm flows -s"
+# the capture's own counters are not printed with -q: take the
+# expected ones from the store's records
+python3 - "$TMPD/f6.json" >"$TMPD/c.stats" <<'EOF'
 import json, sys
 f = [json.loads(l) for l in open(sys.argv[1])]
 ip = [r for r in f if r["l3"] in ("ipv4", "ipv6")]
@@ -252,10 +250,7 @@ print("ipfix_records", sum((r["orig_pkts"] > 0) + (r["resp_pkts"] > 0) for r in 
 print("ipfix_skipped", len(f) - len(ip))
 print("ipfix_lost 0\nipfix_errors 0")
 EOF
-	check "tm capture (export.ipfix)" "$TMPD/f6.json" "$TMPD/nf3" \
-	    "$TMPD/c.stats"
-else
-	echo "ipfix_nfcapd: tm capture does not export yet (core/cmd_capture.c): not tested"
-fi
+check "tm capture (export.ipfix)" "$TMPD/f6.json" "$TMPD/nf3" \
+    "$TMPD/c.stats"
 echo "ipfix_nfcapd: PASS"
 exit 0
