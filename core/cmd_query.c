@@ -25,6 +25,9 @@ static void usage(FILE *out)
 	fprintf(out,
 	    "usage: tm query -s STORE [-w FILE] [--count] [--explain] EXPR\n"
 	    "       tm query --connect ADDR [-w FILE] [--count] EXPR\n"
+	    "       tm query --cluster CLUSTER.conf | --node ADDR ... [-w FILE] "
+	    "[--count] EXPR\n"
+	    "       (several services at once: tm query --cluster --help)\n"
 	    "Writes the packets of STORE that EXPR selects, in time order, as\n"
 	    "pcap (nanosecond timestamps) to standard output or FILE:\n"
 	    "  tm query -s STORE 'host 10.0.0.5 and last 1h' | tcpdump -r -\n"
@@ -277,6 +280,8 @@ int tm_cmd_query(int argc, char **argv)
 	FILE *out = NULL;
 	static char outbuf[1 << 20];
 
+	if (tm_query_cluster_wanted(argc, argv))	/* core/cmd_cluster.c */
+		return tm_cmd_query_cluster(argc, argv);
 	while ((opt = getopt_long(argc, argv, "s:w:h", longopts, NULL)) !=
 	    -1) {
 		int r = tm_cli_plugin_opt(&plug, opt, optarg);

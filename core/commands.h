@@ -12,5 +12,9 @@ int tm_cmd_query(int argc, char **argv);
 int tm_cmd_serve(int argc, char **argv);
 int tm_cmd_stats(int argc, char **argv);
 int tm_cmd_ctl(int argc, char **argv);
+int tm_cmd_frontend(int argc, char **argv);
+/* tm query --cluster / --node (core/cmd_cluster.c) */
+int tm_query_cluster_wanted(int argc, char **argv);
+int tm_cmd_query_cluster(int argc, char **argv);
 
 #endif

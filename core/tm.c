@@ -23,6 +23,7 @@ static const struct {
 	{ "serve", tm_cmd_serve, "answer the control socket for a store (no capture)" },
 	{ "stats", tm_cmd_stats, "what a running tm has seen (--connect ADDR)" },
 	{ "ctl", tm_cmd_ctl, "ping, flush, set-cutoff: ask a running tm to act" },
+	{ "frontend", tm_cmd_frontend, "one query front-end for several tm services" },
 };
 
 static void usage(FILE *out)
