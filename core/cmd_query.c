@@ -236,6 +236,19 @@ static int query_remote(const char *addr, const char *token_file,
 	else
 		rc = remote_count(addr, a.payload,
 		    out == stdout ? stderr : stdout);
+	if (rc == 0 && a.type != TM_CTL_FRAME_ERR) {
+		int partial = 0;
+
+		/* a front-end (tm frontend) missed a node: its notices went
+		 * to standard error; the status says so, as tm query
+		 * --cluster's does */
+		if (tm_ctl_json_bool(a.payload, "partial", &partial) == 0 &&
+		    partial) {
+			fprintf(stderr, "tm: %s: partial answer (see the "
+			    "notices above)\n", addr);
+			rc = 3;
+		}
+	}
 	tm_ctl_answer_free(&a);
 out:
 	if (out && out != stdout && fclose(out) != 0 && rc == 0) {
