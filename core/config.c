@@ -1,5 +1,5 @@
 /*
- * The configuration file, read with libyaml's document loader (every cfg_node
+ * The configuration file, read with libyaml's document loader (every node
  * carries its position, so each message names FILE:LINE:COLUMN). The whole
  * file is checked before anything starts.
  */
