@@ -136,12 +136,50 @@ static int mkdir_p(const char *path)
 	return -1;
 }
 
+/* A new store appears whole: its directories are made under a temporary
+ * name beside it, then renamed, so a crash while it is created leaves
+ * either no store or one with segments/ and flows/ (a stray
+ * STORE.new-PID directory at worst). */
+static int create_whole(const char *root)
+{
+	char tmp[4200], p[4300];
+	struct stat st;
+
+	if (stat(root, &st) == 0)
+		return 0;		/* there already (maybe empty) */
+	snprintf(tmp, sizeof(tmp), "%s.new-%ld", root, (long)getpid());
+	if (mkdir_p(tmp))
+		return -1;
+	snprintf(p, sizeof(p), "%s/segments", tmp);
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		return -1;
+	snprintf(p, sizeof(p), "%s/flows", tmp);
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		return -1;
+	if (rename(tmp, root) != 0) {
+		int e = errno;
+
+		snprintf(p, sizeof(p), "%s/segments", tmp);
+		rmdir(p);
+		snprintf(p, sizeof(p), "%s/flows", tmp);
+		rmdir(p);
+		rmdir(tmp);
+		/* made meanwhile by another tm: use it */
+		if (stat(root, &st) == 0)
+			return 0;
+		errno = e;
+		return -1;
+	}
+	tm_fsync_dir(root);
+	return 0;
+}
+
 int tm_store_mkdirs(const char *root, char *err, size_t errlen)
 {
 	char p[4096];
 
 	snprintf(p, sizeof(p), "%s", root);
-	if (mkdir_p(p)) {
+	if (create_whole(root) || mkdir_p(p)) {
 		snprintf(err, errlen, "%s: %s", p, strerror(errno));
 		return -1;
 	}
