@@ -92,7 +92,7 @@ for t in $targets; do
 		echo "== $t: ${#regs[@]} regression inputs"
 		if ! "$build/bin/$t" "${opts[@]}" "${regs[@]}" >"$log" 2>&1; then
 			echo "== $t fails on a regression input:"
-			grep -nE 'ERROR: |runtime error|SUMMARY|Running:' "$log" | head -20
+			grep -nE 'ERROR: |runtime error|SUMMARY|Running:' "$log" | head -20 || true
 			failed=$((failed + 1))
 			continue
 		fi
@@ -116,8 +116,8 @@ for t in $targets; do
 	after=$(ls "$work/artifacts" | wc -l)
 	if [ "$rc" -ne 0 ]; then
 		echo "== $t exited $rc; the report:"
-		grep -nE 'ERROR: |runtime error|SUMMARY|inconsistent|Test unit written|artifact' "$log" | head -20
-		grep -A25 -m1 -E 'ERROR: (Address|Undefined|libFuzzer)|runtime error' "$log" | head -40
+		grep -nE 'ERROR: |runtime error|SUMMARY|inconsistent|Test unit written|artifact' "$log" | head -20 || true
+		grep -A25 -m1 -E 'ERROR: (Address|Undefined|libFuzzer)|runtime error' "$log" | head -40 || true
 		echo "reproducers (in $work/artifacts):"
 		ls -t "$work/artifacts" | head -5
 		failed=$((failed + 1))
