@@ -22,14 +22,6 @@
 
 /* ---- values ------------------------------------------------------------------ */
 
-static int printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 int tm_cluster_parse_net(const char *s, struct tm_cluster_net *out,
     char *err, size_t errlen)
 {
@@ -208,17 +200,6 @@ struct cl_load {
 	int has_name, has_address;
 };
 
-static int set_str(struct cfg_walk *w, yaml_node_t *v, char **dst)
-{
-	char *d = strdup(cfg_scalar(v));
-
-	if (!d)
-		return cfg_failf(w, v, "out of memory");
-	free(*dst);
-	*dst = d;
-	return 0;
-}
-
 static int valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -238,7 +219,7 @@ static int valid_address(const char *s, char *why, size_t len)
 {
 	char host[256], port[8];
 
-	if (!*s || strlen(s) > 4095 || !printable(s)) {
+	if (!*s || strlen(s) > 4095 || !cfg_printable(s)) {
 		snprintf(why, len, "not an address (unix:PATH, a socket path "
 		    "or store directory, tcp:HOST:PORT or HOST:PORT)");
 		return 0;
@@ -389,7 +370,7 @@ static int node_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 				    "the name of the node at line %d", s,
 				    l->c->nodes[i].line);
 		l->has_name = 1;
-		return set_str(w, v, &nd->name);
+		return cfg_set_str(w, v, &nd->name);
 	case 1:
 		if (!valid_address(s, why, sizeof(why)))
 			return cfg_failf(w, v, "address: %s", why);
@@ -400,12 +381,12 @@ static int node_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 				    "packets would come twice)", s,
 				    l->c->nodes[i].name);
 		l->has_address = 1;
-		return set_str(w, v, &nd->address);
+		return cfg_set_str(w, v, &nd->address);
 	case 2:
-		if (!*s || !printable(s))
+		if (!*s || !cfg_printable(s))
 			return cfg_failf(w, v, "token_file: '%s' is not a file "
 			    "name", s);
-		return set_str(w, v, &nd->token_file);
+		return cfg_set_str(w, v, &nd->token_file);
 	default:
 		return node_share(w, nd, v);
 	}
@@ -473,10 +454,10 @@ static int listen_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 	s = cfg_scalar(v);
 	switch (idx) {
 	case 0:
-		if (!*s || strlen(s) > 107 || !printable(s))
+		if (!*s || strlen(s) > 107 || !cfg_printable(s))
 			return cfg_failf(w, v, "listen.socket: '%s' is not a "
 			    "socket path (1 to 107 bytes)", s);
-		return set_str(w, v, &ls->socket);
+		return cfg_set_str(w, v, &ls->socket);
 	case 1:
 		m = strtoul(s, &end, 8);
 		if (!*s || *end || m > 0777 || (m & 0600) != 0600)
@@ -486,21 +467,21 @@ static int listen_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 		ls->mode = (unsigned)m;
 		return 0;
 	case 2:
-		if (!*s || strlen(s) > 64 || !printable(s))
+		if (!*s || strlen(s) > 64 || !cfg_printable(s))
 			return cfg_failf(w, v, "listen.group: '%s' is not a "
 			    "group name", s);
-		return set_str(w, v, &ls->group);
+		return cfg_set_str(w, v, &ls->group);
 	case 3:
 		if (strlen(s) > 300 || tm_ctl_split_hostport(s, host,
 		    sizeof(host), port, sizeof(port)))
 			return cfg_failf(w, v, "listen.tcp: '%s' is not "
 			    "HOST:PORT (e.g. 127.0.0.1:7070 or :7070)", s);
-		return set_str(w, v, &ls->tcp);
+		return cfg_set_str(w, v, &ls->tcp);
 	default:
-		if (!*s || !printable(s))
+		if (!*s || !cfg_printable(s))
 			return cfg_failf(w, v, "listen.token_file: '%s' is not "
 			    "a file name", s);
-		return set_str(w, v, &ls->token_file);
+		return cfg_set_str(w, v, &ls->token_file);
 	}
 }
 
@@ -649,28 +630,8 @@ int tm_cluster_load(struct tm_cluster *c, const char *file, char *err,
 		    root->start_mark.column + 1);
 		rc = -1;
 	}
-	if (rc == 0) {
-		yaml_document_t doc2;
-
-		if (!yaml_parser_load(&parser, &doc2)) {
-			snprintf(err, errlen, "%s:%zu:%zu: %s", file,
-			    parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "not YAML");
-			rc = -1;
-		} else {
-			yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
-
-			if (r2) {
-				snprintf(err, errlen, "%s:%zu:%zu: a second "
-				    "YAML document: one is expected", file,
-				    r2->start_mark.line + 1,
-				    r2->start_mark.column + 1);
-				rc = -1;
-			}
-			yaml_document_delete(&doc2);
-		}
-	}
+	if (rc == 0)
+		rc = cfg_refuse_second_document(&parser, file, err, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

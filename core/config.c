@@ -547,29 +547,8 @@ int tm_config_load(struct tm_config *cfg, const char *file, char *err,
 		rc = cfg_each_pair(&w, root, "the configuration", top_keys,
 		    TM_ARRAY_LEN(top_keys), top_pair, NULL);
 	}
-	if (rc == 0) {
-		/* a second document would be silently ignored: refuse it */
-		yaml_document_t doc2;
-
-		if (!yaml_parser_load(&parser, &doc2)) {
-			snprintf(err, errlen, "%s:%zu:%zu: %s", file,
-			    parser.problem_mark.line + 1,
-			    parser.problem_mark.column + 1,
-			    parser.problem ? parser.problem : "not YAML");
-			rc = -1;
-		} else {
-			yaml_node_t *r2 = yaml_document_get_root_node(&doc2);
-
-			if (r2) {
-				snprintf(err, errlen, "%s:%zu:%zu: a second "
-				    "YAML document: one is expected", file,
-				    r2->start_mark.line + 1,
-				    r2->start_mark.column + 1);
-				rc = -1;
-			}
-			yaml_document_delete(&doc2);
-		}
-	}
+	if (rc == 0)
+		rc = cfg_refuse_second_document(&parser, file, err, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	fclose(f);

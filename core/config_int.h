@@ -45,6 +45,15 @@ int cfg_want_scalar(struct cfg_walk *w, const yaml_node_t *v, const char *key);
 int cfg_each_pair(struct cfg_walk *w, yaml_node_t *map, const char *what,
     const char *const *names, size_t n_names, cfg_pair_fn fn, void *arg);
 
+/* No control characters (NUL ends it). */
+int cfg_printable(const char *s);
+/* *dst = a copy of scalar v (the old one freed). 0, or -1 (err). */
+int cfg_set_str(struct cfg_walk *w, yaml_node_t *v, char **dst);
+/* After the first document of file: a second one would be ignored
+ * silently, so it is an error ("FILE:LINE:COLUMN: ..."). 0, or -1. */
+int cfg_refuse_second_document(yaml_parser_t *parser, const char *file,
+    char *err, size_t errlen);
+
 /* The service's sections (config_service.c). */
 int cfg_capture_section(struct cfg_walk *w, yaml_node_t *v);
 int cfg_control_section(struct cfg_walk *w, yaml_node_t *v);

@@ -13,25 +13,6 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static int set_str(struct cfg_walk *w, yaml_node_t *v, char **dst)
-{
-	char *d = strdup(cfg_scalar(v));
-
-	if (!d)
-		return cfg_failf(w, v, "out of memory");
-	free(*dst);
-	*dst = d;
-	return 0;
-}
-
-static int printable(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 static const char *const capture_keys[] = { "interface", "snaplen",
 	"buffer", "filter", "promiscuous", "user", "timeout", "fanout" };
 
@@ -96,10 +77,10 @@ static int capture_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 	s = cfg_scalar(v);
 	switch (idx) {
 	case 0:
-		if (!*s || strlen(s) > 255 || !printable(s))
+		if (!*s || strlen(s) > 255 || !cfg_printable(s))
 			return cfg_failf(w, v, "capture.interface: '%s' is not "
 			    "an interface name", s);
-		return set_str(w, v, &c->interface);
+		return cfg_set_str(w, v, &c->interface);
 	case 1:
 		if (tm_parse_size(s, 0, &u) || u < 64 || u > 262144)
 			return cfg_failf(w, v, "capture.snaplen: '%s' is not a "
@@ -114,22 +95,22 @@ static int capture_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 		c->buffer = u;
 		return 0;
 	case 3:
-		if (!printable(s))
+		if (!cfg_printable(s))
 			return cfg_failf(w, v, "capture.filter: control "
 			    "characters in the filter");
 		c->filter_line = (int)v->start_mark.line + 1;
 		c->filter_column = (int)v->start_mark.column + 1;
-		return set_str(w, v, &c->filter);
+		return cfg_set_str(w, v, &c->filter);
 	case 4:
 		if (cfg_parse_bool(s, &c->promiscuous))
 			return cfg_failf(w, v, "capture.promiscuous: '%s' is not "
 			    "true or false", s);
 		return 0;
 	case 5:
-		if (!*s || strlen(s) > 64 || !printable(s))
+		if (!*s || strlen(s) > 64 || !cfg_printable(s))
 			return cfg_failf(w, v, "capture.user: '%s' is not a "
 			    "user name", s);
-		return set_str(w, v, &c->user);
+		return cfg_set_str(w, v, &c->user);
 	default:
 		if (tm_parse_duration(s, &ns) || ns < 1000000 ||
 		    ns > 10 * 1000000000LL)
@@ -168,11 +149,11 @@ static int control_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 			return 0;
 		}
 		/* sun_path holds 107 bytes; relative paths grow by STORE/ */
-		if (!*s || strlen(s) > 107 || !printable(s))
+		if (!*s || strlen(s) > 107 || !cfg_printable(s))
 			return cfg_failf(w, v, "control.socket: '%s' is not a "
 			    "socket path (at most 107 bytes) or none", s);
 		c->socket_off = 0;
-		return set_str(w, v, &c->socket);
+		return cfg_set_str(w, v, &c->socket);
 	case 1:
 		m = strtoul(s, &end, 8);
 		if (!*s || *end || strspn(s, "01234567") != strlen(s) ||
@@ -183,20 +164,20 @@ static int control_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 		c->mode = (unsigned)m;
 		return 0;
 	case 2:
-		if (!*s || strlen(s) > 64 || !printable(s))
+		if (!*s || strlen(s) > 64 || !cfg_printable(s))
 			return cfg_failf(w, v, "control.group: '%s' is not a "
 			    "group name", s);
-		return set_str(w, v, &c->group);
+		return cfg_set_str(w, v, &c->group);
 	case 3:
-		if (!strchr(s, ':') || strlen(s) > 300 || !printable(s))
+		if (!strchr(s, ':') || strlen(s) > 300 || !cfg_printable(s))
 			return cfg_failf(w, v, "control.tcp: '%s' is not "
 			    "HOST:PORT (e.g. 127.0.0.1:7070)", s);
-		return set_str(w, v, &c->tcp);
+		return cfg_set_str(w, v, &c->tcp);
 	default:
-		if (!*s || !printable(s))
+		if (!*s || !cfg_printable(s))
 			return cfg_failf(w, v, "control.token_file: '%s' is not "
 			    "a file name", s);
-		return set_str(w, v, &c->token_file);
+		return cfg_set_str(w, v, &c->token_file);
 	}
 }
 

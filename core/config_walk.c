@@ -147,3 +147,47 @@ int cfg_each_pair(struct cfg_walk *w, yaml_node_t *map, const char *what,
 	return 0;
 }
 
+
+int cfg_printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+int cfg_set_str(struct cfg_walk *w, yaml_node_t *v, char **dst)
+{
+	char *d = strdup(cfg_scalar(v));
+
+	if (!d)
+		return cfg_failf(w, v, "out of memory");
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+int cfg_refuse_second_document(yaml_parser_t *parser, const char *file,
+    char *err, size_t errlen)
+{
+	yaml_document_t doc2;
+	yaml_node_t *r2;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &doc2)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s", file,
+		    parser->problem_mark.line + 1,
+		    parser->problem_mark.column + 1,
+		    parser->problem ? parser->problem : "not YAML");
+		return -1;
+	}
+	r2 = yaml_document_get_root_node(&doc2);
+	if (r2) {
+		snprintf(err, errlen, "%s:%zu:%zu: a second YAML document: one "
+		    "is expected", file, r2->start_mark.line + 1,
+		    r2->start_mark.column + 1);
+		rc = -1;
+	}
+	yaml_document_delete(&doc2);
+	return rc;
+}
