@@ -29,6 +29,7 @@
 #include "ipfix.h"
 #include "pcap_live.h"
 #include "pcapfile.h"
+#include "pcapread.h"
 #include "service.h"
 #include "textfmt.h"
 #include "tracker.h"
@@ -78,6 +79,7 @@ struct progress {
 	double t0, last;
 	uint64_t size;
 	FILE *f;
+	const struct tm_pcapread *rd;	/* reads the file instead of f */
 };
 
 static void show_progress(struct progress *pg, pcap_t *p, uint64_t frames,
@@ -89,7 +91,8 @@ static void show_progress(struct progress *pg, pcap_t *p, uint64_t frames,
 	if (!pg->on || (!final && t - pg->last < 0.25))
 		return;
 	pg->last = t;
-	pos = pg->f ? (long long)ftello(pg->f) : -1;
+	pos = pg->rd ? (long long)tm_pcapread_pos(pg->rd) :
+	    pg->f ? (long long)ftello(pg->f) : -1;
 	(void)p;
 	fprintf(stderr, "\rtm capture: ");
 	if (pg->size && pos >= 0)
@@ -437,6 +440,7 @@ int tm_cmd_capture(int argc, char **argv)
 	const u_char *data;
 	char err[1024];
 	pcap_t *p = NULL;
+	struct tm_pcapread *rd = NULL;
 	struct phases ph;
 
 	optind = 1;
@@ -554,6 +558,7 @@ int tm_cmd_capture(int argc, char **argv)
 			goto out;
 		}
 		g.nano = 1;	/* opened with nanosecond precision */
+		rd = tm_pcapread_open(file, p);	/* NULL: libpcap reads */
 	}
 
 	memset(&co, 0, sizeof(co));
@@ -664,6 +669,7 @@ int tm_cmd_capture(int argc, char **argv)
 	pg.on = !quiet && isatty(STDERR_FILENO);
 	pg.t0 = pg.last = now_s();
 	pg.f = iface ? NULL : pcap_file(p);
+	pg.rd = rd;
 	if (pg.f) {
 		struct stat sb;
 
@@ -711,14 +717,14 @@ int tm_cmd_capture(int argc, char **argv)
 		}
 	} else {
 		for (;;) {
-			int r = pcap_next_ex(p, &h, &data);
+			int r = tm_pcap_next(p, rd, &h, &data);
 
 			if (r == PCAP_ERROR_BREAK)
 				break;
 			if (r != 1) {
 				fprintf(stderr, "\ntm: %s: after frame %" PRIu64
 				    ": %s\n", file, cnt->frames,
-				    pcap_geterr(p));
+				    tm_pcap_geterr(p, rd));
 				rc = 1;
 				break;
 			}
@@ -789,6 +795,7 @@ out:
 			    xs.lost + xs.dropped), xs.last_error);
 		tm_ipfix_close(ipfix);
 	}
+	tm_pcapread_close(rd);
 	if (p)
 		pcap_close(p);
 	tm_tracker_free(trk);

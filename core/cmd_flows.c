@@ -17,6 +17,7 @@
 #include "ipfix.h"
 #include "ndpi_glue.h"
 #include "pcapfile.h"
+#include "pcapread.h"
 #include "tracker.h"
 #include "flowstore.h"
 
@@ -171,8 +172,8 @@ int tm_flows_setup(const char *conf, const char *cutoff, int ndpi_mode,
 	run_ndpi = cfg->ndpi_enabled && ndpi_mode == TM_NDPI_CONFIG;
 	lazy.flows = run_ndpi ? cfg->ndpi_max_flows : 1;
 	if (run_ndpi) {
-		*ndpi = tm_ndpi_new(cfg->ndpi_max_flows, cfg->ndpi_thread, err,
-		    sizeof(err));
+		*ndpi = tm_ndpi_new(cfg->ndpi_max_flows,
+		    tm_config_ndpi_threads(cfg), err, sizeof(err));
 		if (!*ndpi) {
 			fprintf(stderr, "tm: %s\n", err);
 			goto fail;
@@ -281,6 +282,7 @@ int tm_cmd_flows(int argc, char **argv)
 	uint64_t frame = 0;
 	char err[512];
 	pcap_t *p = NULL;
+	struct tm_pcapread *rd = NULL;
 	uint16_t linktype;
 
 	optind = 1;
@@ -387,17 +389,18 @@ int tm_cmd_flows(int argc, char **argv)
 		goto out;
 	}
 	linktype = tm_linktype_of(p);
+	rd = tm_pcapread_open(file, p);
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	for (;;) {
 		struct tm_decision d;
-		int r = pcap_next_ex(p, &h, &data);
+		int r = tm_pcap_next(p, rd, &h, &data);
 
 		if (r == PCAP_ERROR_BREAK)
 			break;
 		if (r != 1) {
 			fflush(stdout);
 			fprintf(stderr, "tm: %s: after frame %llu: %s\n", file,
-			    (unsigned long long)frame, pcap_geterr(p));
+			    (unsigned long long)frame, tm_pcap_geterr(p, rd));
 			rc = 1;
 			break;
 		}
@@ -421,6 +424,7 @@ out:
 	tm_ipfix_close(oc.ipfix);
 	if (p)
 		pcap_close(p);
+	tm_pcapread_close(rd);
 	tm_tracker_free(trk);
 	if (reg) {
 		tm_cli_teardown(reg);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "key.h"
@@ -46,6 +47,21 @@ void tm_config_defaults(struct tm_config *cfg)
 	cfg->control.mode = TM_CONFIG_DEFAULT_MODE;
 	cfg->keep_control = 1;
 	cfg->cid_seed = 0;
+}
+
+unsigned tm_config_ndpi_threads(const struct tm_config *cfg)
+{
+	long cpus;
+
+	if (!cfg->ndpi_thread)
+		return 0;
+	if (cfg->ndpi_threads)
+		return cfg->ndpi_threads;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus > (long)TM_CONFIG_AUTO_NDPI_THREADS ?
+	    TM_CONFIG_AUTO_NDPI_THREADS : (unsigned)cpus;
 }
 
 void tm_config_free(struct tm_config *cfg)
@@ -200,7 +216,7 @@ static int conn_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 }
 
 static const char *const ndpi_keys[] = { "enabled", "max_packets",
-	"max_flows", "thread" };
+	"max_flows", "thread", "threads" };
 
 static int ndpi_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
     yaml_node_t *v, void *arg)
@@ -226,6 +242,18 @@ static int ndpi_pair(struct cfg_walk *w, int idx, yaml_node_t *k,
 		if (cfg_parse_bool(cfg_scalar(v), &w->cfg->ndpi_thread))
 			return cfg_failf(w, v, "ndpi.thread: '%s' is not true or "
 			    "false", cfg_scalar(v));
+		return 0;
+	case 4:
+		if (strcmp(cfg_scalar(v), "auto") == 0) {
+			w->cfg->ndpi_threads = 0;
+			return 0;
+		}
+		if (cfg_parse_uint(cfg_scalar(v), 1, TM_CONFIG_MAX_NDPI_THREADS,
+		    &u))
+			return cfg_failf(w, v, "ndpi.threads: '%s' is not auto "
+			    "or a number from 1 to %u", cfg_scalar(v),
+			    TM_CONFIG_MAX_NDPI_THREADS);
+		w->cfg->ndpi_threads = (unsigned)u;
 		return 0;
 	default:
 		if (cfg_parse_uint(cfg_scalar(v), 1, 10000000, &u))

@@ -71,7 +71,8 @@ struct tm_config {
 	int ndpi_enabled;
 	unsigned ndpi_max_packets;	/* payload packets per connection */
 	unsigned ndpi_max_flows;	/* connections classified at once */
-	int ndpi_thread;		/* nDPI runs on its own thread */
+	int ndpi_thread;		/* nDPI runs on threads of its own */
+	unsigned ndpi_threads;		/* how many; 0: auto */
 	int keep_control;		/* control packets pass the cutoff */
 	uint16_t cid_seed;		/* Community ID seed */
 	struct tm_classes classes;
@@ -83,6 +84,8 @@ struct tm_config {
 
 #define TM_CONFIG_DEFAULT_MAX		1000000u
 #define TM_CONFIG_DEFAULT_NDPI_PACKETS	8u
+#define TM_CONFIG_MAX_NDPI_THREADS	16u
+#define TM_CONFIG_AUTO_NDPI_THREADS	4u	/* auto: the CPUs, at most this */
 #define TM_CONFIG_DEFAULT_NDPI_FLOWS	8192u
 #define TM_CONFIG_DEFAULT_SEGMENT_SIZE	((uint64_t)256 << 20)
 #define TM_CONFIG_DEFAULT_SEGMENT_AGE	(15 * 60 * 1000000000LL)
@@ -111,6 +114,11 @@ int tm_config_set_cutoff(struct tm_config *cfg, const char *arg, char *err,
     size_t errlen);
 
 void tm_config_free(struct tm_config *cfg);
+
+/* nDPI worker threads the configuration asks for: 0 with ndpi.thread
+ * false (in line), else ndpi.threads, auto being the online CPUs (at
+ * most TM_CONFIG_AUTO_NDPI_THREADS). */
+unsigned tm_config_ndpi_threads(const struct tm_config *cfg);
 
 /* "20k" -> 20480: k, m, g, t are powers of 1024 (either case); "none"
  * -> TM_CUTOFF_NONE when allow_none. 0, or -1. */

@@ -22,8 +22,9 @@
 
 #include <ndpi_api.h>
 
-#define QJOBS	4096u		/* jobs in flight (power of two) */
-#define ARENA	(8u << 20)	/* bytes of packets in flight */
+#define QJOBS	4096u		/* jobs in flight per lane (power of two) */
+#define ARENA	(8u << 20)	/* bytes of packets in flight per lane */
+#define MAX_LANES 16u
 
 struct job {
 	uint8_t type;
@@ -36,8 +37,30 @@ struct job {
 	struct tm_ndpi_verdict v;
 };
 
-struct tm_ndpi {
+/* One worker thread with its own detection module (nDPI 4.2 keeps the
+ * packet being dissected in the module, so a module serves one thread)
+ * and its own single-producer single-consumer queue: the caller writes
+ * jobs at qhead and publishes qpub, the worker runs them and advances
+ * qdone, the caller hands their results on from qtail. */
+struct lane {
+	struct tm_ndpi *n;
 	struct ndpi_detection_module_struct *mod;
+	int own_mod;
+	struct job *jobs;
+	uint8_t *arena;
+	uint64_t qhead, qtail;
+	uint64_t ahead, atail;	/* arena positions written / freed */
+	_Atomic uint64_t qpub, qdone;
+	_Atomic uint64_t wake_at;	/* the caller sleeps until qdone >= */
+	_Atomic int worker_sleeping, main_waiting, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	pthread_t th;
+	int th_started;
+};
+
+struct tm_ndpi {
+	struct ndpi_detection_module_struct *mod;	/* names; inline */
 	uint8_t *pool;		/* cap slots of flow_size bytes */
 	size_t flow_size;
 	unsigned cap;
@@ -46,27 +69,20 @@ struct tm_ndpi {
 	unsigned n_free;
 	/* attached slots in the order they were fed, most recent at head */
 	int *prev, *next;
+	int head, tail;
 	uint32_t *owner;
 	uint8_t *attached;
-	int head, tail;
+	uint8_t *lane_of;	/* the lane a busy slot's jobs go to */
 	uint8_t *decided;	/* worker side: the flow of slot is decided */
 	tm_ndpi_sink_fn sink;
 	void *sink_arg;
 
-	/* the job queue (threaded): the caller writes jobs at qhead and
-	 * publishes qpub, the worker runs them and advances qdone, the
-	 * caller hands their results to the sink from qtail */
-	int threaded;
-	struct job *jobs;
-	uint8_t *arena;
-	uint64_t qhead, qtail;
-	uint64_t ahead, atail;	/* arena positions written / freed */
-	_Atomic uint64_t qpub, qdone;
-	_Atomic int worker_sleeping, main_waiting, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv_work, cv_done;
-	pthread_t th;
-	int th_started;
+	/* threaded: results are handed on in submission order across the
+	 * lanes: route[i % rcap] is the lane of the i-th job */
+	unsigned nlanes;
+	struct lane *lanes;
+	uint8_t *route;
+	uint64_t rcap, ghead, gtail;
 };
 
 static void lru_unlink(struct tm_ndpi *n, int s)
@@ -111,8 +127,9 @@ static void verdict_of(ndpi_protocol p, struct tm_ndpi_verdict *v)
 		v->master = NDPI_PROTOCOL_UNKNOWN;
 }
 
-/* Runs one job: on the worker, or inline. */
-static void run_job(struct tm_ndpi *n, struct job *j, const uint8_t *ip)
+/* Runs one job with module mod: on a worker, or inline. */
+static void run_job(struct tm_ndpi *n, struct ndpi_detection_module_struct *mod,
+    struct job *j, const uint8_t *ip)
 {
 	struct ndpi_flow_struct *f = slot_flow(n, j->slot);
 	ndpi_protocol p;
@@ -126,7 +143,7 @@ static void run_job(struct tm_ndpi *n, struct job *j, const uint8_t *ip)
 			j->skipped = 1;
 			break;
 		}
-		p = ndpi_detection_process_packet(n->mod, f, ip,
+		p = ndpi_detection_process_packet(mod, f, ip,
 		    (unsigned short)j->len, j->ms);
 		if (p.master_protocol != NDPI_PROTOCOL_UNKNOWN ||
 		    p.app_protocol != NDPI_PROTOCOL_UNKNOWN) {
@@ -141,7 +158,7 @@ static void run_job(struct tm_ndpi *n, struct job *j, const uint8_t *ip)
 			break;
 		}
 		/* no guessing from ports: a name means nDPI saw it */
-		p = ndpi_detection_giveup(n->mod, f, 0, &guessed);
+		p = ndpi_detection_giveup(mod, f, 0, &guessed);
 		verdict_of(p, &j->v);
 		j->verdict = 1;
 		n->decided[j->slot] = 1;
@@ -168,58 +185,119 @@ static inline void relax(void)
 
 static void *worker(void *arg)
 {
-	struct tm_ndpi *n = arg;
-	uint64_t i = atomic_load(&n->qdone);
+	struct lane *l = arg;
+	uint64_t i = atomic_load(&l->qdone);
 
 	for (;;) {
 		struct job *j;
 
-		for (int k = 0; k < SPIN && i == atomic_load_explicit(&n->qpub,
+		for (int k = 0; k < SPIN && i == atomic_load_explicit(&l->qpub,
 		    memory_order_relaxed); k++)
 			relax();
-		if (i == atomic_load(&n->qpub)) {
-			pthread_mutex_lock(&n->mu);
-			atomic_store(&n->worker_sleeping, 1);
-			while (i == atomic_load(&n->qpub) &&
-			    !atomic_load(&n->stop))
-				pthread_cond_wait(&n->cv_work, &n->mu);
-			atomic_store(&n->worker_sleeping, 0);
-			pthread_mutex_unlock(&n->mu);
-			if (atomic_load(&n->stop))
+		if (i == atomic_load(&l->qpub)) {
+			pthread_mutex_lock(&l->mu);
+			atomic_store(&l->worker_sleeping, 1);
+			while (i == atomic_load(&l->qpub) &&
+			    !atomic_load(&l->stop))
+				pthread_cond_wait(&l->cv_work, &l->mu);
+			atomic_store(&l->worker_sleeping, 0);
+			pthread_mutex_unlock(&l->mu);
+			if (atomic_load(&l->stop))
 				return NULL;
 			continue;
 		}
-		j = &n->jobs[i & (QJOBS - 1)];
-		run_job(n, j, n->arena + (j->boff % ARENA));
-		atomic_store(&n->qdone, ++i);
-		if (atomic_load(&n->main_waiting)) {
-			pthread_mutex_lock(&n->mu);
-			pthread_cond_signal(&n->cv_done);
-			pthread_mutex_unlock(&n->mu);
+		j = &l->jobs[i & (QJOBS - 1)];
+		run_job(l->n, l->mod, j, l->arena + (j->boff % ARENA));
+		atomic_store(&l->qdone, ++i);
+		if (atomic_load(&l->main_waiting) &&
+		    i >= atomic_load(&l->wake_at)) {
+			pthread_mutex_lock(&l->mu);
+			pthread_cond_signal(&l->cv_done);
+			pthread_mutex_unlock(&l->mu);
 		}
 	}
 }
 
-struct tm_ndpi *tm_ndpi_new(unsigned max_flows, int thread, char *err,
+static struct ndpi_detection_module_struct *new_module(void)
+{
+	struct ndpi_detection_module_struct *mod;
+	NDPI_PROTOCOL_BITMASK all;
+
+	mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (!mod)
+		return NULL;
+	NDPI_BITMASK_SET_ALL(all);
+	ndpi_set_protocol_detection_bitmask2(mod, &all);
+	ndpi_finalize_initialization(mod);
+	return mod;
+}
+
+static int lane_start(struct tm_ndpi *n, struct lane *l, unsigned k,
+    char *err, size_t errlen)
+{
+	l->n = n;
+	/* the first lane uses the caller's module: the caller only reads
+	 * protocol names from it, which do not change after setup */
+	l->mod = k == 0 ? n->mod : new_module();
+	l->own_mod = k != 0;
+	l->jobs = calloc(QJOBS, sizeof(*l->jobs));
+	l->arena = malloc(ARENA);
+	if (!l->mod || !l->jobs || !l->arena) {
+		snprintf(err, errlen, "nDPI: out of memory for its thread %u",
+		    k + 1);
+		return -1;
+	}
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv_work, NULL);
+	pthread_cond_init(&l->cv_done, NULL);
+	if (pthread_create(&l->th, NULL, worker, l) != 0) {
+		pthread_mutex_destroy(&l->mu);
+		pthread_cond_destroy(&l->cv_work);
+		pthread_cond_destroy(&l->cv_done);
+		snprintf(err, errlen, "nDPI: cannot start its thread %u",
+		    k + 1);
+		return -1;
+	}
+	l->th_started = 1;
+	return 0;
+}
+
+static void lane_stop(struct lane *l)
+{
+	if (l->th_started) {
+		pthread_mutex_lock(&l->mu);
+		atomic_store(&l->stop, 1);
+		pthread_cond_signal(&l->cv_work);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->th, NULL);
+		pthread_mutex_destroy(&l->mu);
+		pthread_cond_destroy(&l->cv_work);
+		pthread_cond_destroy(&l->cv_done);
+	}
+	if (l->own_mod && l->mod)
+		ndpi_exit_detection_module(l->mod);
+	free(l->jobs);
+	free(l->arena);
+}
+
+struct tm_ndpi *tm_ndpi_new(unsigned max_flows, unsigned threads, char *err,
     size_t errlen)
 {
 	struct tm_ndpi *n = calloc(1, sizeof(*n));
-	NDPI_PROTOCOL_BITMASK all;
 
 	if (!n)
 		goto oom;
 	if (max_flows == 0)
 		max_flows = 1;
-	n->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	if (threads > MAX_LANES)
+		threads = MAX_LANES;
+	n->mod = new_module();
 	if (!n->mod) {
 		snprintf(err, errlen, "nDPI: cannot initialize the detection "
 		    "module");
 		free(n);
 		return NULL;
 	}
-	NDPI_BITMASK_SET_ALL(all);
-	ndpi_set_protocol_detection_bitmask2(n->mod, &all);
-	ndpi_finalize_initialization(n->mod);
 	/* slots aligned for the struct's 8-byte members */
 	n->flow_size = (ndpi_detection_get_sizeof_ndpi_flow_struct() + 15) &
 	    ~(size_t)15;
@@ -230,29 +308,28 @@ struct tm_ndpi *tm_ndpi_new(unsigned max_flows, int thread, char *err,
 	n->next = malloc(max_flows * sizeof(*n->next));
 	n->owner = malloc(max_flows * sizeof(*n->owner));
 	n->attached = calloc(max_flows, 1);
+	n->lane_of = calloc(max_flows, 1);
 	n->decided = calloc(max_flows, 1);
 	n->head = n->tail = -1;
 	if (!n->pool || !n->free_slots || !n->prev || !n->next || !n->owner ||
-	    !n->attached || !n->decided)
+	    !n->attached || !n->lane_of || !n->decided)
 		goto oom;
 	for (unsigned i = 0; i < max_flows; i++)
 		n->free_slots[i] = (int)(max_flows - 1 - i);
 	n->n_free = max_flows;
-	if (thread) {
-		n->jobs = calloc(QJOBS, sizeof(*n->jobs));
-		n->arena = malloc(ARENA);
-		if (!n->jobs || !n->arena)
+	if (threads) {
+		n->lanes = calloc(threads, sizeof(*n->lanes));
+		n->rcap = (uint64_t)QJOBS * threads;
+		n->route = malloc(n->rcap);
+		if (!n->lanes || !n->route)
 			goto oom;
-		pthread_mutex_init(&n->mu, NULL);
-		pthread_cond_init(&n->cv_work, NULL);
-		pthread_cond_init(&n->cv_done, NULL);
-		if (pthread_create(&n->th, NULL, worker, n) != 0) {
-			snprintf(err, errlen, "nDPI: cannot start its thread");
-			tm_ndpi_free(n);
-			return NULL;
+		for (unsigned k = 0; k < threads; k++) {
+			n->nlanes = k + 1;	/* what tm_ndpi_free stops */
+			if (lane_start(n, &n->lanes[k], k, err, errlen)) {
+				tm_ndpi_free(n);
+				return NULL;
+			}
 		}
-		n->th_started = 1;
-		n->threaded = 1;
 	}
 	return n;
 oom:
@@ -266,16 +343,8 @@ void tm_ndpi_free(struct tm_ndpi *n)
 {
 	if (!n)
 		return;
-	if (n->th_started) {
-		pthread_mutex_lock(&n->mu);
-		atomic_store(&n->stop, 1);
-		pthread_cond_signal(&n->cv_work);
-		pthread_mutex_unlock(&n->mu);
-		pthread_join(n->th, NULL);
-		pthread_mutex_destroy(&n->mu);
-		pthread_cond_destroy(&n->cv_work);
-		pthread_cond_destroy(&n->cv_done);
-	}
+	for (unsigned k = 0; n->lanes && k < n->nlanes; k++)
+		lane_stop(&n->lanes[k]);
 	if (n->pool && n->free_slots) {
 		/* release what busy slots still hold */
 		uint8_t *is_free = calloc(n->cap, 1);
@@ -298,9 +367,10 @@ void tm_ndpi_free(struct tm_ndpi *n)
 	free(n->next);
 	free(n->owner);
 	free(n->attached);
+	free(n->lane_of);
 	free(n->decided);
-	free(n->jobs);
-	free(n->arena);
+	free(n->lanes);
+	free(n->route);
 	free(n);
 }
 
@@ -310,7 +380,7 @@ void tm_ndpi_set_sink(struct tm_ndpi *n, tm_ndpi_sink_fn fn, void *arg)
 	n->sink_arg = arg;
 }
 
-int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner)
+int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner, uint32_t shard)
 {
 	int slot;
 
@@ -321,6 +391,7 @@ int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner)
 	memset(slot_flow(n, slot), 0, n->flow_size);
 	n->owner[slot] = owner;
 	n->attached[slot] = 1;
+	n->lane_of[slot] = (uint8_t)(n->nlanes ? shard % n->nlanes : 0);
 	lru_push(n, slot);
 	n->busy++;
 	return slot;
@@ -362,47 +433,98 @@ static void hand(struct tm_ndpi *n, const struct job *j)
 		n->sink(&r, n->sink_arg);
 }
 
-size_t tm_ndpi_collect(struct tm_ndpi *n, int wait)
+/* Sleeps until lane l has done job target - 1 (no spinning: the caller
+ * waits because a worker is behind, and on two cores a spinning caller
+ * takes the time the workers need). */
+static void sleep_until(struct lane *l, uint64_t target)
 {
-	uint64_t done;
+	if (atomic_load(&l->qdone) >= target)
+		return;
+	pthread_mutex_lock(&l->mu);
+	atomic_store(&l->wake_at, target);
+	atomic_store(&l->main_waiting, 1);
+	while (atomic_load(&l->qdone) < target)
+		pthread_cond_wait(&l->cv_done, &l->mu);
+	atomic_store(&l->main_waiting, 0);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* The lane of the oldest job not handed on yet. */
+static struct lane *head_lane(const struct tm_ndpi *n)
+{
+	return &n->lanes[n->route[n->gtail % n->rcap]];
+}
+
+/* Hands the results that are done to the sink, in submission order. */
+static size_t hand_done(struct tm_ndpi *n)
+{
 	size_t k = 0;
 
-	if (!n->threaded || n->qtail == n->qhead)
-		return 0;
-	for (int s = 0; wait && s < SPIN && atomic_load_explicit(&n->qdone,
-	    memory_order_relaxed) == n->qtail; s++)
-		relax();
-	if (wait && atomic_load(&n->qdone) == n->qtail) {
-		pthread_mutex_lock(&n->mu);
-		atomic_store(&n->main_waiting, 1);
-		while (atomic_load(&n->qdone) == n->qtail)
-			pthread_cond_wait(&n->cv_done, &n->mu);
-		atomic_store(&n->main_waiting, 0);
-		pthread_mutex_unlock(&n->mu);
-	}
-	done = atomic_load(&n->qdone);
-	while (n->qtail < done) {
-		const struct job *j = &n->jobs[n->qtail & (QJOBS - 1)];
+	while (n->gtail < n->ghead) {
+		struct lane *l = head_lane(n);
+		const struct job *j;
 
-		n->qtail++;
+		if (l->qtail >= atomic_load_explicit(&l->qdone,
+		    memory_order_acquire))
+			break;
+		j = &l->jobs[l->qtail & (QJOBS - 1)];
+		l->qtail++;
+		n->gtail++;
 		if (j->type == TM_NDPI_FEED)
-			n->atail = j->boff + j->len;
+			l->atail = j->boff + j->len;
+		if (l->qtail == l->qhead)
+			l->atail = l->ahead;
 		hand(n, j);
 		k++;
 	}
-	if (n->qtail == n->qhead)
-		n->atail = n->ahead;
 	return k;
+}
+
+size_t tm_ndpi_collect(struct tm_ndpi *n, int wait)
+{
+	struct lane *l;
+
+	if (!n->nlanes || n->gtail == n->ghead)
+		return 0;
+	if (wait) {
+		/* one result (a verdict a class needs, a state ending): a
+		 * short spin first, as a worker usually has it within
+		 * microseconds */
+		l = head_lane(n);
+		for (int s = 0; s < SPIN && atomic_load_explicit(&l->qdone,
+		    memory_order_relaxed) == l->qtail; s++)
+			relax();
+		sleep_until(l, l->qtail + 1);
+	}
+	return hand_done(n);
+}
+
+/* A lane's queue or arena is full: the workers are behind. Results go
+ * out in submission order, so this waits for the lane of the oldest
+ * result, until it has done half of what it has outstanding: both sides
+ * then run for a while without meeting. */
+static void make_room(struct tm_ndpi *n)
+{
+	struct lane *l;
+	uint64_t out;
+
+	if (hand_done(n))
+		return;
+	l = head_lane(n);
+	out = l->qhead - l->qtail;
+	sleep_until(l, l->qtail + (out > 1 ? out / 2 : 1));
+	hand_done(n);
 }
 
 size_t tm_ndpi_outstanding(const struct tm_ndpi *n)
 {
-	return (size_t)(n->qhead - n->qtail);
+	return (size_t)(n->ghead - n->gtail);
 }
 
 void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
     uint32_t tag, const uint8_t *ip, uint32_t len, uint64_t time_ms)
 {
+	struct lane *l;
 	struct job *j, local;
 	uint64_t pos;
 
@@ -414,25 +536,29 @@ void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
 		lru_unlink(n, slot);
 		lru_push(n, slot);
 	}
-	if (!n->threaded) {
+	if (!n->nlanes) {
 		memset(&local, 0, sizeof(local));
 		local.type = (uint8_t)job;
 		local.slot = slot;
 		local.tag = tag;
 		local.len = len;
 		local.ms = time_ms;
-		run_job(n, &local, ip);
+		run_job(n, n->mod, &local, ip);
 		hand(n, &local);
 		return;
 	}
-	while (n->qhead - n->qtail >= QJOBS)
-		tm_ndpi_collect(n, 1);
-	pos = n->ahead;
-	if (pos % ARENA + len > ARENA)
-		pos += ARENA - pos % ARENA;	/* no packet wraps around */
-	while (pos + len - n->atail > ARENA)
-		tm_ndpi_collect(n, 1);
-	j = &n->jobs[n->qhead & (QJOBS - 1)];
+	l = &n->lanes[n->lane_of[slot]];
+	while (l->qhead - l->qtail >= QJOBS)
+		make_room(n);
+	for (;;) {
+		pos = l->ahead;
+		if (pos % ARENA + len > ARENA)
+			pos += ARENA - pos % ARENA;	/* no packet wraps */
+		if (pos + len - l->atail <= ARENA)
+			break;
+		make_room(n);
+	}
+	j = &l->jobs[l->qhead & (QJOBS - 1)];
 	j->type = (uint8_t)job;
 	j->slot = slot;
 	j->tag = tag;
@@ -440,14 +566,15 @@ void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
 	j->ms = time_ms;
 	j->boff = pos;
 	if (len)
-		memcpy(n->arena + pos % ARENA, ip, len);
-	n->ahead = pos + len;
-	n->qhead++;
-	atomic_store(&n->qpub, n->qhead);
-	if (atomic_load(&n->worker_sleeping)) {
-		pthread_mutex_lock(&n->mu);
-		pthread_cond_signal(&n->cv_work);
-		pthread_mutex_unlock(&n->mu);
+		memcpy(l->arena + pos % ARENA, ip, len);
+	l->ahead = pos + len;
+	l->qhead++;
+	n->route[n->ghead++ % n->rcap] = n->lane_of[slot];
+	atomic_store(&l->qpub, l->qhead);
+	if (atomic_load(&l->worker_sleeping)) {
+		pthread_mutex_lock(&l->mu);
+		pthread_cond_signal(&l->cv_work);
+		pthread_mutex_unlock(&l->mu);
 	}
 }
 
@@ -495,5 +622,5 @@ unsigned tm_ndpi_capacity(const struct tm_ndpi *n)
 
 int tm_ndpi_threaded(const struct tm_ndpi *n)
 {
-	return n->threaded;
+	return n->nlanes > 0;
 }

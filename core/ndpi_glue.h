@@ -47,7 +47,9 @@ typedef void (*tm_ndpi_sink_fn)(const struct tm_ndpi_result *r, void *arg);
 /* The detection module with every protocol enabled, a pool of max_flows
  * per-flow states, and with thread != 0 a worker thread. NULL with a
  * message in err. */
-struct tm_ndpi *tm_ndpi_new(unsigned max_flows, int thread, char *err,
+/* threads: worker threads (each with its own detection module); 0: every
+ * job runs inline in the caller's thread. */
+struct tm_ndpi *tm_ndpi_new(unsigned max_flows, unsigned threads, char *err,
     size_t errlen);
 /* Stops the worker (pending jobs are dropped) and frees everything. */
 void tm_ndpi_free(struct tm_ndpi *n);
@@ -58,7 +60,10 @@ void tm_ndpi_set_sink(struct tm_ndpi *n, tm_ndpi_sink_fn fn, void *arg);
 
 /* A fresh state for the caller's flow `owner`: slot >= 0, or -1 when
  * every slot is taken (attached to a flow, or ending). */
-int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner);
+/* A state for owner's flow; its jobs go to worker shard % threads
+ * (flows with the same shard share a module, and so nDPI's caches of
+ * what one flow tells about another). -1: none free. */
+int tm_ndpi_begin(struct tm_ndpi *n, uint32_t owner, uint32_t shard);
 /* The flow of slot has its verdict: the slot leaves the "oldest" order
  * (an END job follows). */
 void tm_ndpi_detach(struct tm_ndpi *n, int slot);

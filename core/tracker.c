@@ -458,12 +458,29 @@ static void giveup_conn(struct tm_tracker *t, struct tm_conn *c)
 	c->state |= TM_CS_APP_DONE;
 }
 
+/* Which nDPI worker classifies c: the same for every connection between
+ * the same two hosts (nDPI remembers what one flow says of its hosts'
+ * next ones, per worker), whatever their ports or direction. */
+static uint32_t ndpi_shard(const struct tm_conn *c)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a of both addresses, xor'd */
+	uint32_t a = 0, b = 0;
+
+	for (int i = 0; i < 16; i++) {
+		a = (a ^ c->key.addr_a[i]) * 16777619u;
+		b = (b ^ c->key.addr_b[i]) * 16777619u;
+	}
+	h ^= a ^ b;
+	return h ^ (h >> 16);
+}
+
 /* A state for connection c, giving up on the least recently fed flow if
  * every state is busy. -1 only if nDPI has no state at all to give. */
 static int take_state(struct tm_tracker *t, struct tm_conn *c)
 {
 	uint32_t me = tm_conntab_index(t->conns, c), victim;
-	int slot = tm_ndpi_begin(t->o.ndpi, me), vslot;
+	uint32_t shard = ndpi_shard(c);
+	int slot = tm_ndpi_begin(t->o.ndpi, me, shard), vslot;
 
 	while (slot < 0) {
 		vslot = tm_ndpi_oldest(t->o.ndpi, &victim);
@@ -479,7 +496,7 @@ static int take_state(struct tm_tracker *t, struct tm_conn *c)
 		} else {
 			return -1;
 		}
-		slot = tm_ndpi_begin(t->o.ndpi, me);
+		slot = tm_ndpi_begin(t->o.ndpi, me, shard);
 	}
 	return slot;
 }

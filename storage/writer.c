@@ -26,7 +26,7 @@
 #include "flowstore.h"
 #include "ipfix.h"
 
-#define CHUNK_MAX	((uint64_t)4 << 20)
+#define CHUNK_MAX	((uint64_t)1 << 20)
 
 void tm_writer_fail(struct tm_capture *cap, const char *fmt, ...)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end: nDPI on its own thread (ndpi.thread: true, the default)
-# changes nothing but the time: `tm flows --json --stats` writes the same
-# records, byte for byte, and the same counters as with nDPI inline, for
+# End-to-end: nDPI on its own thread (ndpi.thread: true, the default), or
+# on three (ndpi.threads: 3), changes nothing but the time: `tm flows
+# --json --stats` writes the same records, byte for byte, and the same
+# counters as with nDPI inline, for
 #   - the documented example configuration (classes that wait for nDPI:
 #     pending connections, decided on the verdict),
 #   - the same with a pool of 8 nDPI states (states taken back from idle
@@ -32,7 +33,10 @@ config() {
 	fi
 	{
 		echo "ndpi:"
-		echo "  thread: $2"
+		case $2 in
+		true | false) echo "  thread: $2" ;;
+		*) echo "  thread: true"; echo "  threads: $2" ;;
+		esac
 		[ "$1" = tiny ] && echo "  max_flows: 8"
 	} >>"$out"
 	echo "$out"
@@ -45,7 +49,7 @@ for pcap in "$TMPD/t.pcap" "$TM_SRC"/tests/fixtures/ndpi/apps-*.pcap; do
 		builtin) base="" ;;
 		*) base="$TM_SRC/docs/timemachine.example.yaml" ;;
 		esac
-		for th in true false; do
+		for th in true false 3; do
 			"$TM" flows -r "$pcap" --json --stats \
 			    -c "$(config "$name" "$th" "$base")" \
 			    >"$TMPD/out-$th" 2>"$TMPD/stats-$th" || fail=1
@@ -53,13 +57,18 @@ for pcap in "$TMPD/t.pcap" "$TM_SRC"/tests/fixtures/ndpi/apps-*.pcap; do
 			    "$TMPD/stats-$th" >"$TMPD/st-$th"
 		done
 		label="$(basename "$pcap") $name"
-		if ! cmp -s "$TMPD/out-true" "$TMPD/out-false" ||
-		    ! cmp -s "$TMPD/st-true" "$TMPD/st-false"; then
-			echo "$label: threaded and inline nDPI differ:"
-			diff "$TMPD/out-true" "$TMPD/out-false" | head -4
-			diff "$TMPD/st-true" "$TMPD/st-false" | head -4
-			fail=1
-		else
+		same=1
+		for th in true 3; do
+			if ! cmp -s "$TMPD/out-$th" "$TMPD/out-false" ||
+			    ! cmp -s "$TMPD/st-$th" "$TMPD/st-false"; then
+				echo "$label: nDPI threads '$th' and inline differ:"
+				diff "$TMPD/out-$th" "$TMPD/out-false" | head -4
+				diff "$TMPD/st-$th" "$TMPD/st-false" | head -4
+				same=0
+				fail=1
+			fi
+		done
+		if [ "$same" = 1 ]; then
 			echo "$label: same $(wc -l <"$TMPD/out-true") records," \
 			    "$(awk '$1=="ndpi_reclaimed"{r=$2}
 			    $1=="class_pending"{p=$2} END{print p " pending, " r \

@@ -284,7 +284,7 @@ static void test_uid_and_community_id(void **state)
 
 /* A class chosen by `app`: pending on the first packet (provisionally the
  * default class), decided on nDPI's verdict from the request. */
-static void app_class_on_verdict(int thread)
+static void app_class_on_verdict(unsigned thread)
 {
 	static const char req[] = "GET / HTTP/1.1\r\nHost: www.example.com\r\n"
 	    "User-Agent: test\r\nAccept: */*\r\n\r\n";
@@ -295,7 +295,7 @@ static void app_class_on_verdict(int thread)
 
 	n = tm_ndpi_new(16, thread, err, sizeof(err));
 	assert_non_null(n);
-	assert_int_equal(tm_ndpi_threaded(n), thread);
+	assert_int_equal(tm_ndpi_threaded(n), thread > 0);
 	start(100, 0, "app HTTP", n);
 	d = seg(1 * S, 0, SYN, NULL, 0);
 	assert_int_equal(d.cls, cs.dflt);		/* provisional */
@@ -330,6 +330,13 @@ static void test_app_class_on_verdict_threaded(void **state)
 {
 	(void)state;
 	app_class_on_verdict(1);
+}
+
+/* ... and with three workers (the flow's host pair picks one). */
+static void test_app_class_on_verdict_lanes(void **state)
+{
+	(void)state;
+	app_class_on_verdict(3);
 }
 
 /* Without payload nDPI never runs: a flood of openings takes no state,
@@ -380,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_uid_and_community_id),
 		cmocka_unit_test(test_app_class_on_verdict),
 		cmocka_unit_test(test_app_class_on_verdict_threaded),
+		cmocka_unit_test(test_app_class_on_verdict_lanes),
 		cmocka_unit_test(test_no_payload_no_ndpi),
 	};
 
