@@ -385,7 +385,7 @@ static int decide(struct run *r, struct seg *s, uint32_t id,
 	conn.class_name = tm_sc_class(&s->scl.sc);
 	conn.app_final = 1;
 	if (id != UINT32_MAX) {
-		if (tm_sc_conn_get_safe(&s->scl.sc, id, &c) == 0)
+		if (tm_sc_conn_packets_safe(&s->scl.sc, id, &c) == 0)
 			conn.app = c.app;
 	}
 	*res = tm_expr_eval_at(r->o->e, r->pkt, &conn, s->ts);
@@ -612,7 +612,7 @@ static int gather(struct run *r, struct seg *s)
 		uint64_t off;
 		int dir;
 
-		if (tm_sc_conn_get_safe(&s->scl.sc, id, &c))
+		if (tm_sc_conn_packets_safe(&s->scl.sc, id, &c))
 			return fail(r, "%s.idx: connection %" PRIu32 " is "
 			    "damaged (see tm store check)", s->base, id);
 		res = tm_qseg_eval(s->qs, id, c.first_ts, c.last_ts, -1);

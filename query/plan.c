@@ -559,52 +559,48 @@ static void post_add(struct tm_qseg *s, struct qset *a, int ctx,
 		add_ctx(s, a, id);
 }
 
-/* Adds every id of the posting at ref of field section fs, reading
- * nothing outside the section (the planner runs before the sidecar's
- * checksum is verified: see exec.c). 0, or -1 if it is malformed. */
+/* Adds every id of posting p (tm_sc_field_next checked its header and
+ * that a bitset is inside the section), reading nothing outside the
+ * section (the planner runs before the sidecar's checksum is verified:
+ * see exec.c). 0, or -1 if it is malformed. */
 static int posting_each(struct tm_qseg *s, struct qset *a,
-    const struct tm_sc_fsec *fs, uint32_t ref, int ctx, uint32_t verify)
+    const struct tm_sc_posting *p, int ctx, uint32_t verify)
 {
 	struct tm_rd r;
-	uint64_t h, id = 0;
+	uint64_t id = 0;
 
-	if (ref & 0x80000000u) {	/* a single id, inline */
-		if ((ref & 0x7fffffffu) >= fs->n_ids)
-			return -1;
-		post_add(s, a, ctx, verify, ref & 0x7fffffffu);
+	if (p->count == 0)		/* damaged: read as empty */
+		return -1;
+	if (p->kind == 2) {		/* a single id, inline */
+		post_add(s, a, ctx, verify, p->single);
 		return 0;
 	}
-	if (ref >= fs->blob_len)
-		return -1;
-	r.p = fs->blob + ref;
-	r.end = fs->blob + fs->blob_len;
-	if (tm_rd_varint(&r, &h) || (h >> 1) > fs->n_ids)
-		return -1;
-	if (h & 1) {			/* a bitset over the universe */
-		size_t nb = ((size_t)fs->n_ids + 7) / 8;
+	if (p->kind == 1) {		/* a bitset over the universe */
+		size_t nb = ((size_t)p->n_ids + 7) / 8;
 
-		if (tm_rd_left(&r) < nb)
-			return -1;
 		if (!ctx) {
 			/* bit i of byte i / 8: little-endian words */
 			for (size_t k = 0; k < nb; k++)
-				a->w[k >> 3] |= (uint64_t)r.p[k] << (8 * (k & 7));
+				a->w[k >> 3] |= (uint64_t)p->p[k] <<
+				    (8 * (k & 7));
 			if (s->n & 63)
 				a->w[s->nw - 1] &= (1ull << (s->n & 63)) - 1;
 			return 0;
 		}
-		for (uint32_t i = 0; i < fs->n_ids; i++)
-			if (r.p[i >> 3] & (1u << (i & 7)))
+		for (uint32_t i = 0; i < p->n_ids; i++)
+			if (p->p[i >> 3] & (1u << (i & 7)))
 				post_add(s, a, ctx, verify, i);
 		return 0;
 	}
-	for (uint64_t k = 0; k < (h >> 1); k++) {	/* delta varints */
+	r.p = p->p;
+	r.end = p->end;
+	for (uint64_t k = 0; k < p->count; k++) {	/* delta varints */
 		uint64_t d;
 
-		if (tm_rd_varint(&r, &d))
+		if (tm_rd_varint(&r, &d) || d >= p->n_ids)
 			return -1;
 		id = k ? id + d + 1 : d;
-		if (id >= fs->n_ids)
+		if (id >= p->n_ids)
 			return -1;
 		post_add(s, a, ctx, verify, (uint32_t)id);
 	}
@@ -623,22 +619,24 @@ static uint32_t add_values(struct tm_qseg *s, struct qset *a,
 	const struct tm_sc_fsec *fs = &sc->f[f];
 	unsigned width = fs->width;
 	int ctx = fs->universe == TM_SC_U_CTX;
-	uint32_t nv = fs->n_values, seen = 0;
+	uint32_t seen = 0;
+	struct tm_sc_fiter it;
+	struct tm_sc_posting p;
 
 	if (fs->n_ids != (ctx ? sc->h.n_contexts : s->n)) {
 		s->damaged = 1;
 		return 0;
 	}
-	for (uint32_t i = tm_sc_field_lower(sc, f, vlo); i < nv; i++) {
-		const uint8_t *v = fs->dict + (size_t)i * (width + 4u);
-
-		if (memcmp(v, vhi, width) > 0)
+	tm_sc_field_iter(sc, f, tm_sc_field_lower(sc, f, vlo), &it);
+	while (tm_sc_field_next(&it, &p)) {
+		if (memcmp(it.v, vhi, width) > 0)
 			break;
 		seen++;
-		if (posting_each(s, a, fs, tm_le32(v + width), ctx,
-		    verify_node))
+		if (posting_each(s, a, &p, ctx, verify_node))
 			s->damaged = 1;
 	}
+	if (it.bad)
+		s->damaged = 1;
 	return seen;
 }
 
@@ -955,11 +953,11 @@ static void leaf(struct tm_qseg *s, uint32_t id, const struct qset *only)
 		if (qs_bits(s, &a))
 			return;
 		for (uint32_t i = 0; i < nv; i++) {
-			const uint8_t *v = tm_sc_field_value(sc, TM_SC_APP, i,
-			    NULL);
-			const char *name = v ? tm_sc_string(sc, (uint32_t)v[0]
-			    << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 |
-			    v[3]) : NULL;
+			uint8_t v[16];
+			const char *name = tm_sc_field_value(sc, TM_SC_APP, i,
+			    v, NULL) ? tm_sc_string(sc, (uint32_t)v[0] << 24 |
+			    (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]) :
+			    NULL;
 
 			if (name && tm_expr_app_matches(name, x->str,
 			    x->str_len))

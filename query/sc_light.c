@@ -23,6 +23,7 @@
  * until it is there, it lives here and follows docs/storage.md.
  */
 #include "sc_light.h"
+#include "sidecar_dict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -168,7 +169,8 @@ int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
 		goto fail;
 	}
 	sc->strings = calloc(sc->h.n_strings, sizeof(*sc->strings));
-	if (!sc->strings) {
+	sc->cur = calloc(1, sizeof(*sc->cur));
+	if (!sc->strings || !sc->cur) {
 		bad(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -209,7 +211,8 @@ int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
 
 		if (sl[TM_SC_S_CTX_CONNS] != ((size_t)sc->h.n_contexts + 1) *
 		    4 || sl[TM_SC_S_CONN_INDEX] != n_index * 4 ||
-		    sl[TM_SC_S_SHAPES] % TM_SC_SHAPE_SIZE) {
+		    sl[TM_SC_S_SHAPES] % (sc->h.version >= 2 ?
+		    TM_SC_SHAPE_SIZE2 : TM_SC_SHAPE_SIZE)) {
 			bad(err, errlen, "connection tables: wrong size");
 			goto fail;
 		}
@@ -223,36 +226,24 @@ int tm_sc_open_light_mem(struct tm_sc_light *l, const uint8_t *buf,
 			goto fail;
 		}
 	sc->shapes = sp[TM_SC_S_SHAPES];
-	sc->n_shapes = (uint32_t)(sl[TM_SC_S_SHAPES] / TM_SC_SHAPE_SIZE);
+	sc->shape_size = sc->h.version >= 2 ? TM_SC_SHAPE_SIZE2 :
+	    TM_SC_SHAPE_SIZE;
+	sc->n_shapes = (uint32_t)(sl[TM_SC_S_SHAPES] / sc->shape_size);
 	sc->conn_index = sp[TM_SC_S_CONN_INDEX];
 	sc->conns = sp[TM_SC_S_CONNS];
 	sc->conns_len = sl[TM_SC_S_CONNS];
 	/* fields: section headers and dictionary bounds */
 	for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
 		const struct tm_sc_field_info *fi_ = &tm_sc_fields[fi];
-		struct tm_sc_fsec *fs = &sc->f[fi];
-		const uint8_t *p = sp[TM_SC_S_FIELD0 + fi];
-		size_t n = sl[TM_SC_S_FIELD0 + fi], dict;
 
-		if (n < 8 || p[0] != fi_->width || p[1] != fi_->universe) {
-			bad(err, errlen, "field %s: bad section header",
-			    fi_->name);
+		if (tm_sc_fsec_init(&sc->f[fi], sc->h.version, fi,
+		    sp[TM_SC_S_FIELD0 + fi], sl[TM_SC_S_FIELD0 + fi],
+		    fi_->universe == TM_SC_U_CONNS ? sc->h.n_conns :
+		    sc->h.n_contexts)) {
+			bad(err, errlen, "field %s: bad section header or "
+			    "dictionary", fi_->name);
 			goto fail;
 		}
-		fs->width = p[0];
-		fs->universe = p[1];
-		fs->n_values = tm_le32(p + 4);
-		fs->n_ids = fs->universe == TM_SC_U_CONNS ? sc->h.n_conns :
-		    sc->h.n_contexts;
-		dict = (size_t)fs->n_values * (fs->width + 4u);
-		if (fs->n_values > n || dict > n - 8) {
-			bad(err, errlen, "field %s: dictionary overruns the "
-			    "section", fi_->name);
-			goto fail;
-		}
-		fs->dict = p + 8;
-		fs->blob = p + 8 + dict;
-		fs->blob_len = n - 8 - dict;
 	}
 	return 0;
 fail:
@@ -288,34 +279,25 @@ int tm_sc_contexts_light(struct tm_sc_light *l, char *err, size_t errlen)
 int tm_sc_conn_get_safe(const struct tm_sc *sc, uint32_t id,
     struct tm_sc_conn *c)
 {
-	struct tm_rd r;
-	uint32_t every = sc->h.index_every, k;
-	uint64_t rlen = 0;
+	/* tm_sc_conn_get walks from the indexed record by the lengths,
+	 * each checked against the section, and checks what it decodes */
+	if (sc->h.index_every == 0 || tm_sc_conn_get(sc, id, c))
+		return -1;
+	return c->n_pkts ? 0 : -1;
+}
 
-	memset(c, 0, sizeof(*c));
-	if (id >= sc->h.n_conns || every == 0)
+int tm_sc_conn_packets_safe(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c)
+{
+	if (sc->h.index_every == 0 || tm_sc_conn_packets(sc, id, c))
 		return -1;
-	k = tm_le32(sc->conn_index + 4 * (size_t)(id / every));
-	if (k >= sc->conns_len)
-		return -1;
-	/* each record is its length (a varint) and its bytes; the accessor
-	 * skips from the indexed one the same way */
-	r.p = sc->conns + k;
-	r.end = sc->conns + sc->conns_len;
-	for (k = id - id % every; ; k++) {
-		if (tm_rd_varint(&r, &rlen) || rlen > tm_rd_left(&r))
-			return -1;
-		if (k == id)
-			break;
-		r.p += rlen;
-	}
-	tm_sc_conn_get(sc, id, c);
 	return c->n_pkts ? 0 : -1;
 }
 
 void tm_sc_close_light(struct tm_sc_light *l)
 {
 	free(l->sc.strings);
+	tm_sc_cursor_free(l->sc.cur);
 	free(l->sc.ctx);
 	if (l->map)
 		munmap((void *)l->map, l->map_len);

@@ -33,6 +33,10 @@ int tm_sc_contexts_light(struct tm_sc_light *l, char *err, size_t errlen);
  * the connections section: 0, or -1 (damage: c is zeroed). */
 int tm_sc_conn_get_safe(const struct tm_sc *sc, uint32_t id,
     struct tm_sc_conn *c);
+/* The same without the key's addresses (tm_sc_conn_packets): for
+ * reading a connection's packets. */
+int tm_sc_conn_packets_safe(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c);
 void tm_sc_close_light(struct tm_sc_light *l);
 
 #endif

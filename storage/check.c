@@ -246,6 +246,9 @@ int tm_segment_check(const char *pcap, const char *idx, const char *cls,
 		meta.linktype = sc.h.linktype;
 		meta.snaplen = sc.h.snaplen;
 		meta.flags = sc.h.flags & TM_SC_F_REBUILT;
+		/* a sidecar of the previous format (written before an
+		 * upgrade) is rebuilt in its own format */
+		meta.version = sc.h.version;
 		meta.seq = seq;
 		meta.start = start;
 		meta.pcap_size = off;

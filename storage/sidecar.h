@@ -9,11 +9,15 @@
  * directory (offset and time of every Nth packet), the contexts (VLAN ids
  * and tunnel stacks, each stored once), the connections sorted by context
  * (so a context's connections are one id range), an index of connection
- * records, the connection records (key, times, packet positions as delta
+ * records, the connection records (key with its addresses as indexes into
+ * the address dictionaries, first time and offset as differences to the
+ * record before except at the indexed ones, packet positions as delta
  * varints with the direction in the low bit), and one posting section per
- * indexed field: a sorted dictionary of values, each with the set of
- * segment-local connection (or context) ids that have it, as an inline id,
- * a delta-varint list or a bitset, whichever is smallest.
+ * indexed field: a sorted dictionary of values in blocks of 16 (the first
+ * whole, the others as differences), each with the set of segment-local
+ * connection (or context) ids that have it, as an inline id, a
+ * delta-varint list or a bitset, whichever is smallest. Version 2;
+ * version 1 (fixed-size addresses, dictionary entries) is still read.
  *
  * The builder (sidecar_write.c) is fed connections and packets in file
  * order and produces a canonical byte string: the same content always
@@ -33,12 +37,14 @@
 #include "key.h"
 
 #define TM_SC_MAGIC		"TMIDX\r\n\032"	/* 8 bytes */
-#define TM_SC_VERSION		1
+#define TM_SC_VERSION		2	/* written; 1 is still read */
+#define TM_SC_DICT_BLOCK	16	/* v2 dictionaries: values per block */
 #define TM_SC_HEADER_SIZE	128
 #define TM_SC_SECTION_SIZE	24
 #define TM_SC_MAX_OFFSET	UINT32_MAX	/* segments stay below 4 GiB */
 #define TM_SC_INDEX_EVERY	16 /* connection index: every 16th record */
-#define TM_SC_SHAPE_SIZE	8
+#define TM_SC_SHAPE_SIZE	8	/* v1 */
+#define TM_SC_SHAPE_SIZE2	12	/* v2: and the application */
 
 /* header flags */
 #define TM_SC_F_SORTED	0x1u	/* timestamps never decrease in file order */
@@ -117,6 +123,9 @@ struct tm_scb_meta {
 	uint32_t linktype;
 	uint32_t snaplen;	/* the pcap header's */
 	uint32_t flags;		/* TM_SC_F_REBUILT; SORTED is computed */
+	uint16_t version;	/* 0: TM_SC_VERSION; 1: the previous format
+				 * (what `tm store check` rebuilds a v1
+				 * sidecar in) */
 	uint64_t seq;		/* the segment's sequence number */
 	int64_t start;		/* the <start> of its name */
 	uint64_t pcap_size;	/* bytes of the pcap it describes */
@@ -167,6 +176,8 @@ struct tm_sc_header {
 	uint64_t seq;
 	int64_t start;
 	uint32_t index_every;		/* TM_SC_INDEX_EVERY */
+	uint32_t time_unit;		/* v2 records' times count this
+					 * (ns): 1 or 1000; v1: 1 */
 };
 
 /* Checks and decodes a header (at least TM_SC_HEADER_SIZE bytes): magic,
@@ -179,13 +190,36 @@ int tm_sc_header_read(const char *path, struct tm_sc_header *h,
     char *err, size_t errlen);
 
 struct tm_sc_fsec {
-	const uint8_t *dict;	/* n_values x (width + 4) */
+	const uint8_t *dict;	/* v1: n_values x (width + 4); v2: blocks */
+	size_t dict_len;
+	const uint8_t *blocks;	/* v2: offset of each block in dict (le32) */
 	const uint8_t *blob;
 	size_t blob_len;
 	uint32_t n_values;
 	uint8_t width;
 	uint8_t universe;	/* TM_SC_U_* */
+	uint8_t version;	/* the sidecar's */
 	uint32_t n_ids;		/* size of the id universe */
+};
+
+/* Sets up field fi's section (p, len) of a sidecar of the given version:
+ * its header and the bounds of its dictionary. 0, or -1. */
+int tm_sc_fsec_init(struct tm_sc_fsec *fs, unsigned version, unsigned fi,
+    const uint8_t *p, size_t len, uint32_t n_ids);
+
+/* Where tm_sc_conn_get's walk from an anchor record ended: the next
+ * connection of the same anchor group is read from there (connections
+ * asked for in ascending order, as a query does, are read once each). */
+struct tm_sc_cursor {
+	uint32_t next;		/* the id of the record at p; 0: unused */
+	const uint8_t *p;
+	uint64_t first, off;	/* v2: the record before's first time and
+				 * offset */
+	/* v2 records name addresses by their index in the addr4/addr6
+	 * dictionaries; once a reader has asked for many, each dictionary
+	 * is decoded whole, once (flat: n_values x width) */
+	uint8_t *flat[2];
+	uint32_t asks[2];	/* UINT32_MAX: no flat copy (damage) */
 };
 
 struct tm_sc {
@@ -201,10 +235,13 @@ struct tm_sc {
 	const uint8_t *conn_index;	/* every index_every-th record */
 	const uint8_t *conns;
 	size_t conns_len;
-	const uint8_t *shapes;		/* n_shapes x TM_SC_SHAPE_SIZE */
+	const uint8_t *shapes;		/* n_shapes x shape_size */
 	uint32_t n_shapes;
+	uint32_t shape_size;		/* v1 8, v2 12 */
 	uint64_t pcap_sum;		/* XXH64 of the pcap's bytes */
 	struct tm_sc_fsec f[TM_SC_NFIELDS];
+	struct tm_sc_cursor *cur;	/* where the last tm_sc_conn_get
+					 * ended (NULL: none kept) */
 	int light;			/* opened with TM_SC_LIGHT */
 	const void *map;		/* tm_sc_map's mapping */
 	size_t map_len;
@@ -266,11 +303,21 @@ struct tm_sc_conn {
 	uint64_t n_pkts;
 	const uint8_t *pos, *pos_end;	/* positions, see tm_sc_pos */
 	uint64_t pcap_size;		/* positions stay below */
+	uint64_t first_off;	/* v2: the first packet's offset, direction */
+	uint8_t first_dir;	/* (the others follow at pos) */
+	uint8_t v2;
 };
 
 /* Connection id: 0, or -1 (no such id, or a damaged record after a
  * light open; c is then zeroed). */
 int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c);
+
+/* The same without the key's addresses (left zero; a v2 record names
+ * them by their index in a dictionary, one random read each): what a
+ * reader of the packets needs (times, count, positions, application,
+ * context, ports) at less cost. */
+int tm_sc_conn_packets(const struct tm_sc *sc, uint32_t id,
     struct tm_sc_conn *c);
 
 /* Iterates a connection's packets in file order. */
@@ -279,6 +326,8 @@ struct tm_sc_pos {
 	uint64_t off;
 	uint64_t left;
 	uint64_t limit;
+	int first_pending;	/* v2: the first position is in off */
+	int first_dir;
 };
 
 void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c);
@@ -299,11 +348,28 @@ struct tm_sc_posting {
 	uint32_t cur;
 };
 
-/* Values of field f: how many, and value i (width bytes, big-endian)
- * with its posting. */
+/* Values of field f: how many, and value i (width bytes, big-endian,
+ * copied to v, 16 bytes of room) with its posting (p may be NULL): 1, or
+ * 0 when there is no value i (or its bytes are damaged, after a light
+ * open; a damaged posting reads as an empty one). */
 uint32_t tm_sc_field_count(const struct tm_sc *sc, enum tm_sc_field f);
-const uint8_t *tm_sc_field_value(const struct tm_sc *sc, enum tm_sc_field f,
-    uint32_t i, struct tm_sc_posting *p);
+int tm_sc_field_value(const struct tm_sc *sc, enum tm_sc_field f,
+    uint32_t i, uint8_t *v, struct tm_sc_posting *p);
+
+/* Walks field f's values in order from value index i (v2 dictionaries
+ * are delta-coded in blocks: walking is cheaper than asking for each). */
+struct tm_sc_fiter {
+	const struct tm_sc_fsec *fs;
+	struct tm_rd r;		/* v2: the bytes of the next value */
+	uint32_t i;		/* index of the next value */
+	uint8_t v[16];		/* the last value */
+	int bad;		/* the walk met damaged bytes (light open) */
+};
+void tm_sc_field_iter(const struct tm_sc *sc, enum tm_sc_field f,
+    uint32_t i, struct tm_sc_fiter *it);
+/* 1 with the next value (it->v, width bytes) and its posting (p may be
+ * NULL), 0 at the end or at damaged bytes. */
+int tm_sc_field_next(struct tm_sc_fiter *it, struct tm_sc_posting *p);
 /* The first value index whose value is >= v (binary search). */
 uint32_t tm_sc_field_lower(const struct tm_sc *sc, enum tm_sc_field f,
     const uint8_t *v);

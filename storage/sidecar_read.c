@@ -5,6 +5,7 @@
  * but wrong content cannot make a reader go out of bounds or loop.
  */
 #include "sidecar.h"
+#include "sidecar_dict.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +43,9 @@ int tm_sc_header_parse(const uint8_t *buf, size_t len,
 	if (memcmp(buf, TM_SC_MAGIC, 8) != 0)
 		return bad(err, errlen, "not a sidecar (bad magic)");
 	h->version = tm_le16(buf + 8);
-	if (h->version != TM_SC_VERSION)
-		return bad(err, errlen, "sidecar version %u (this tm reads %u)",
-		    h->version, TM_SC_VERSION);
+	if (h->version != 1 && h->version != 2)
+		return bad(err, errlen, "sidecar version %u (this tm reads 1 "
+		    "and 2)", h->version);
 	if (tm_le16(buf + 10) != TM_SC_HEADER_SIZE)
 		return bad(err, errlen, "header size %u, expected %u",
 		    tm_le16(buf + 10), TM_SC_HEADER_SIZE);
@@ -68,8 +69,13 @@ int tm_sc_header_parse(const uint8_t *buf, size_t len,
 	h->seq = tm_le64(buf + 96);
 	h->start = (int64_t)tm_le64(buf + 104);
 	h->index_every = tm_le32(buf + 112);
-	if (h->index_every != TM_SC_INDEX_EVERY || tm_le32(buf + 116) != 0)
+	if (h->index_every != TM_SC_INDEX_EVERY)
 		return bad(err, errlen, "bad connection index interval");
+	h->time_unit = h->version >= 2 ? tm_le32(buf + 116) : 1;
+	if (h->version < 2 ? tm_le32(buf + 116) != 0 :
+	    h->time_unit != 1 && h->time_unit != 1000)
+		return bad(err, errlen, "bad time unit %" PRIu32,
+		    tm_le32(buf + 116));
 	if (h->flags & ~(TM_SC_F_SORTED | TM_SC_F_REBUILT))
 		return bad(err, errlen, "unknown header flags 0x%x", h->flags);
 	if (h->idx_size < TM_SC_HEADER_SIZE + 8 ||
@@ -209,7 +215,8 @@ static int check_strings(struct tm_sc *sc, const uint8_t *p, size_t len,
 		return bad(err, errlen, "strings: %" PRIu32 " in %zu bytes",
 		    sc->h.n_strings, len);
 	sc->strings = calloc(sc->h.n_strings, sizeof(*sc->strings));
-	if (!sc->strings)
+	sc->cur = calloc(1, sizeof(*sc->cur));
+	if (!sc->strings || !sc->cur)
 		return bad(err, errlen, "out of memory");
 	for (uint32_t i = 0; i < sc->h.n_strings; i++) {
 		uint64_t n;
@@ -257,12 +264,6 @@ static int check_dir(struct tm_sc *sc, const uint8_t *p, size_t len,
 			    " outside the time range", k);
 	}
 	return 0;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
 }
 
 static size_t fam_len(unsigned code)
@@ -377,12 +378,15 @@ static int check_ctx_conns(struct tm_sc *sc, const uint8_t *p, size_t len,
 static int check_shapes(struct tm_sc *sc, const uint8_t *p, size_t len,
     char *err, size_t errlen)
 {
-	if (len % TM_SC_SHAPE_SIZE || len / TM_SC_SHAPE_SIZE > sc->h.n_conns)
+	size_t ss = sc->h.version >= 2 ? TM_SC_SHAPE_SIZE2 : TM_SC_SHAPE_SIZE;
+
+	if (len % ss || len / ss > sc->h.n_conns)
 		return bad(err, errlen, "shapes: %zu bytes", len);
 	sc->shapes = p;
-	sc->n_shapes = (uint32_t)(len / TM_SC_SHAPE_SIZE);
+	sc->shape_size = (uint32_t)ss;
+	sc->n_shapes = (uint32_t)(len / ss);
 	for (uint32_t i = 0; i < sc->n_shapes; i++) {
-		const uint8_t *s = p + (size_t)i * TM_SC_SHAPE_SIZE;
+		const uint8_t *s = p + (size_t)i * ss;
 
 		if ((s[0] & ~TM_SC_C_MASK) || s[1] > TM_L3_OTHER ||
 		    (s[2] & 3) == 3 || (s[2] >> 2) > 2 ||
@@ -390,26 +394,56 @@ static int check_shapes(struct tm_sc *sc, const uint8_t *p, size_t len,
 		    (!(s[0] & TM_SC_C_PROTO) && s[3]) || s[6] || s[7])
 			return bad(err, errlen, "shapes: entry %" PRIu32
 			    " is malformed", i);
-		if (i && memcmp(s - TM_SC_SHAPE_SIZE, s, TM_SC_SHAPE_SIZE) >= 0)
+		if (ss > TM_SC_SHAPE_SIZE && tm_le32(s + 8) > sc->h.n_strings)
+			return bad(err, errlen, "shapes: entry %" PRIu32
+			    " names no string", i);
+		if (i && memcmp(s - ss, s, ss) >= 0)
 			return bad(err, errlen, "shapes: not sorted at %"
 			    PRIu32, i);
 	}
 	return 0;
 }
 
-/* Decodes a connection record up to its positions (r: the record after
- * its length). */
-static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
-    struct tm_sc_conn *c)
+/* What a v2 record holds relative to the record before it (docs/
+ * storage.md): its first packet's time (minus the header's earliest) and
+ * offset, with that packet's direction. */
+struct v2head {
+	uint64_t first;		/* ns after the header's earliest time */
+	uint64_t off;
+	int dir;
+};
+
+/* The address of an endpoint: v1 the bytes, v2 an index into the
+ * addr4/addr6 dictionary. */
+static int rd_addr(const struct tm_sc *sc, struct tm_rd *r, unsigned fam,
+    uint8_t *a, int key)
 {
-	uint64_t shape, app, first, dur, n, span;
+	uint64_t i;
+
+	if (sc->h.version < 2)
+		return tm_rd_bytes(r, a, fam_len(fam));
+	if (fam == 0)
+		return 0;
+	if (tm_rd_varint(r, &i) || i >= sc->f[fam == 2 ? TM_SC_ADDR6 :
+	    TM_SC_ADDR4].n_values)
+		return -1;
+	/* without the key: no lookup (a random read of a dictionary) */
+	return key && !tm_sc_addr_value(sc, fam == 2, i, a) ? -1 : 0;
+}
+
+/* Decodes a connection record up to its positions (r: the record after
+ * its length; v2: after its first two fields, decoded into h). */
+static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
+    struct tm_sc_conn *c, const struct v2head *h, int key)
+{
+	uint64_t shape, app, first = 0, dur, n, span;
 	const uint8_t *s;
 	unsigned fams;
 
 	memset(c, 0, sizeof(*c));
 	if (tm_rd_varint(r, &shape) || shape >= sc->n_shapes)
 		return -1;
-	s = sc->shapes + shape * TM_SC_SHAPE_SIZE;
+	s = sc->shapes + shape * sc->shape_size;
 	c->flags = s[0];
 	c->key.l3 = s[1];
 	fams = s[2];
@@ -417,20 +451,40 @@ static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
 	c->key.ethertype = tm_le16(s + 4);
 	c->key.fam_a = (fams & 3) == 1 ? 4 : (fams & 3) == 2 ? 6 : 0;
 	c->key.fam_b = (fams >> 2) == 1 ? 4 : (fams >> 2) == 2 ? 6 : 0;
-	if (tm_rd_bytes(r, c->key.addr_a, fam_len(fams & 3)) ||
-	    tm_rd_bytes(r, c->key.addr_b, fam_len(fams >> 2)))
+	if (rd_addr(sc, r, fams & 3, c->key.addr_a, key) ||
+	    rd_addr(sc, r, fams >> 2, c->key.addr_b, key))
 		return -1;
 	if ((c->flags & TM_SC_C_KPORTS) && (tm_rd_le16(r, &c->key.port_a) ||
 	    tm_rd_le16(r, &c->key.port_b)))
 		return -1;
 	if ((c->flags & TM_SC_C_SPI) && tm_rd_le32(r, &c->key.spi))
 		return -1;
-	if (tm_rd_varint(r, &app) || app > sc->h.n_strings ||
-	    tm_rd_varint(r, &first) || tm_rd_varint(r, &dur) ||
+	if (h)		/* v2: the application is in the shape */
+		app = tm_le32(s + 8);
+	else if (tm_rd_varint(r, &app) || tm_rd_varint(r, &first))
+		return -1;
+	if (app > sc->h.n_strings || tm_rd_varint(r, &dur) ||
 	    tm_rd_varint(r, &n))
 		return -1;
 	/* the header has min_ts <= max_ts; unsigned: no overflow */
 	span = (uint64_t)sc->h.max_ts - (uint64_t)sc->h.min_ts;
+	if (h) {
+		/* v2: times in the header's unit */
+		uint64_t u = sc->h.time_unit;
+
+		if (h->first > span / u || dur > span / u)
+			return -1;
+		first = h->first * u;
+		dur *= u;
+		/* the first position, checked as tm_sc_pos_next checks the
+		 * others */
+		if (h->off < 24 || h->off > TM_SC_MAX_OFFSET ||
+		    h->off + 16 > sc->h.pcap_size)
+			return -1;
+		c->first_off = h->off;
+		c->first_dir = (uint8_t)h->dir;
+		c->v2 = 1;
+	}
 	if (first > span || dur > span - first)
 		return -1;
 	if (n == 0 || n > sc->h.n_packets)
@@ -442,6 +496,32 @@ static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
 	c->pos = r->p;
 	c->pos_end = r->end;
 	c->pcap_size = sc->h.pcap_size;
+	return 0;
+}
+
+/* The record at r (its length first): rec is its bytes (v2: after its
+ * first two fields, decoded into h from the record before, prev), r the
+ * next record. 0, or -1 if it overruns. */
+static int next_record(const struct tm_sc *sc, struct tm_rd *r,
+    struct tm_rd *rec, struct v2head *prev, struct v2head *h)
+{
+	uint64_t rlen, t, o;
+
+	if (tm_rd_varint(r, &rlen) || rlen == 0 || rlen > tm_rd_left(r))
+		return -1;
+	rec->p = r->p;
+	rec->end = r->p + rlen;
+	r->p += rlen;
+	if (sc->h.version < 2)
+		return 0;
+	if (tm_rd_varint(rec, &t) || tm_rd_varint(rec, &o))
+		return -1;
+	/* unsigned: damage wraps around and is refused by the range
+	 * checks of conn_record, never undefined */
+	h->first = prev->first + (uint64_t)tm_unzz(t);
+	h->off = prev->off + (uint64_t)tm_unzz(o >> 1);
+	h->dir = (int)(o & 1);
+	*prev = *h;
 	return 0;
 }
 
@@ -510,29 +590,39 @@ static int check_conn_records(struct tm_sc *sc, uint32_t *all,
 	struct tm_rd r = { sc->conns, sc->conns + sc->conns_len };
 	uint64_t total = 0;
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	struct v2head prev2 = { 0, 0, 0 }, h;
 
 	for (uint32_t i = 0; i < sc->h.n_conns; i++) {
 		struct tm_rd rec;
 		struct tm_sc_conn c;
-		uint64_t prev = 0, rlen;
+		uint64_t prev = 0, k0 = 0;
 
-		if (i % sc->h.index_every == 0 &&
-		    tm_le32(sc->conn_index + 4 * (size_t)(i /
-		    sc->h.index_every)) != (uint64_t)(r.p - sc->conns))
-			return bad(err, errlen, "connection index: entry %"
-			    PRIu32 " does not point at record %" PRIu32,
-			    i / sc->h.index_every, i);
-		if (tm_rd_varint(&r, &rlen) || rlen == 0 ||
-		    rlen > tm_rd_left(&r))
+		if (i % sc->h.index_every == 0) {
+			if (tm_le32(sc->conn_index + 4 * (size_t)(i /
+			    sc->h.index_every)) != (uint64_t)(r.p - sc->conns))
+				return bad(err, errlen, "connection index: "
+				    "entry %" PRIu32 " does not point at "
+				    "record %" PRIu32, i / sc->h.index_every,
+				    i);
+			memset(&prev2, 0, sizeof(prev2));
+		}
+		if (next_record(sc, &r, &rec, &prev2, &h))
 			return bad(err, errlen, "connection %" PRIu32 ": bad "
 			    "record length", i);
-		rec.p = r.p;
-		rec.end = r.p + rlen;
-		r.p += rlen;
-		if (conn_record(sc, &rec, &c))
+		if (conn_record(sc, &rec, &c, sc->h.version < 2 ? NULL : &h,
+		    1))
 			return bad(err, errlen, "connection %" PRIu32 ": "
 			    "malformed record", i);
-		for (uint64_t k = 0; k < c.n_pkts; k++) {
+		if (c.v2) {
+			if (total >= sc->h.n_packets)
+				return bad(err, errlen, "connections hold more "
+				    "than %" PRIu64 " packets",
+				    sc->h.n_packets);
+			all[total] = (uint32_t)c.first_off;
+			prev = c.first_off;
+			k0 = 1;
+		}
+		for (uint64_t k = k0; k < c.n_pkts; k++) {
 			uint64_t v;
 
 			if (tm_rd_varint(&rec, &v) || (v >> 1) == 0 ||
@@ -607,108 +697,38 @@ static int check_conns(struct tm_sc *sc, const uint8_t *idx, size_t ilen,
 	return rc;
 }
 
-/* A posting at blob offset ref (or inline): checks and describes it. */
-static int posting_at(const struct tm_sc_fsec *fs, uint32_t ref,
-    struct tm_sc_posting *p, int check)
-{
-	struct tm_rd r;
-	uint64_t h;
-
-	memset(p, 0, sizeof(*p));
-	p->n_ids = fs->n_ids;
-	if (ref & 0x80000000u) {
-		p->kind = 2;
-		p->count = 1;
-		p->single = ref & 0x7fffffffu;
-		if (p->single < fs->n_ids)
-			return 0;
-		p->count = 0;
-		return -1;
-	}
-	if (ref >= fs->blob_len)
-		return -1;
-	r.p = fs->blob + ref;
-	r.end = fs->blob + fs->blob_len;
-	if (tm_rd_varint(&r, &h) || (h >> 1) < 2 || (h >> 1) > fs->n_ids ||
-	    ((h & 1) && tm_rd_left(&r) < ((size_t)fs->n_ids + 7) / 8))
-		return -1;
-	p->count = (uint32_t)(h >> 1);
-	p->kind = (uint8_t)(h & 1);
-	p->p = r.p;
-	p->end = r.end;
-	if (!check)
-		return 0;
-	if (p->kind == 0) {
-		uint64_t id = 0;
-
-		for (uint32_t k = 0; k < p->count; k++) {
-			uint64_t d;
-
-			if (tm_rd_varint(&r, &d))
-				return -1;
-			id = k ? id + d + 1 : d;
-			if (id >= fs->n_ids)
-				return -1;
-		}
-	} else {
-		size_t nb = ((size_t)fs->n_ids + 7) / 8;
-		uint64_t pop = 0;
-
-		if (tm_rd_left(&r) < nb)
-			return -1;
-		for (size_t k = 0; k < nb; k++)
-			pop += (uint64_t)__builtin_popcount(r.p[k]);
-		/* no bit beyond the universe */
-		if ((fs->n_ids & 7) && (r.p[nb - 1] >> (fs->n_ids & 7)))
-			return -1;
-		if (pop != p->count)
-			return -1;
-	}
-	return 0;
-}
-
 static int check_field(struct tm_sc *sc, unsigned fi, const uint8_t *p,
     size_t len, char *err, size_t errlen)
 {
 	const struct tm_sc_field_info *fd = &tm_sc_fields[fi];
 	struct tm_sc_fsec *fs = &sc->f[fi];
-	size_t dict;
+	uint32_t at = 0;
+	int rc;
 
 	if (len < 8 || p[0] != fd->width || p[1] != fd->universe || p[2] ||
 	    p[3])
 		return bad(err, errlen, "field %s: bad section header",
 		    fd->name);
-	fs->width = p[0];
-	fs->universe = p[1];
-	fs->n_values = tm_le32(p + 4);
-	fs->n_ids = fs->universe == TM_SC_U_CONNS ? sc->h.n_conns :
-	    sc->h.n_contexts;
-	dict = (size_t)fs->n_values * (fs->width + 4u);
-	if (fs->n_values > len || dict > len - 8)
+	if (tm_sc_fsec_init(fs, sc->h.version, fi, p, len,
+	    fd->universe == TM_SC_U_CONNS ? sc->h.n_conns :
+	    sc->h.n_contexts))
 		return bad(err, errlen, "field %s: dictionary overruns the "
 		    "section", fd->name);
-	fs->dict = p + 8;
-	fs->blob = p + 8 + dict;
-	fs->blob_len = len - 8 - dict;
 	if (sc->light)
 		return 0;	/* postings are checked as they are read */
-	for (uint32_t i = 0; i < fs->n_values; i++) {
-		const uint8_t *e = fs->dict + (size_t)i * (fs->width + 4u);
-		struct tm_sc_posting ps;
-
-		if (i && memcmp(e - (fs->width + 4u), e, fs->width) >= 0)
-			return bad(err, errlen, "field %s: values not sorted "
-			    "at %" PRIu32, fd->name, i);
-		if (posting_at(fs, tm_le32(e + fs->width), &ps, 1))
-			return bad(err, errlen, "field %s: posting of value %"
-			    PRIu32 " is malformed", fd->name, i);
-	}
-	if (fi == TM_SC_APP || fi == TM_SC_TUNNEL_NAME)
-		for (uint32_t i = 0; i < fs->n_values; i++)
-			if (be32(fs->dict + (size_t)i * 8) >=
-			    sc->h.n_strings)
-				return bad(err, errlen, "field %s: value %"
-				    PRIu32 " names no string", fd->name, i);
+	rc = tm_sc_fsec_check(fs, fi, sc->h.n_strings, &at);
+	if (rc == -1)
+		return bad(err, errlen, "field %s: values not sorted at %"
+		    PRIu32, fd->name, at);
+	if (rc == -2)
+		return bad(err, errlen, "field %s: dictionary malformed at "
+		    "value %" PRIu32, fd->name, at);
+	if (rc == -3)
+		return bad(err, errlen, "field %s: posting of value %" PRIu32
+		    " is malformed", fd->name, at);
+	if (rc == -4)
+		return bad(err, errlen, "field %s: value %" PRIu32 " names no "
+		    "string", fd->name, at);
 	return 0;
 }
 
@@ -716,6 +736,7 @@ void tm_sc_close(struct tm_sc *sc)
 {
 	free(sc->strings);
 	free(sc->ctx);
+	tm_sc_cursor_free(sc->cur);
 	free(sc->owned);
 	if (sc->map)
 		munmap((void *)sc->map, sc->map_len);
@@ -785,9 +806,7 @@ static int open_impl(struct tm_sc *sc, const uint8_t *buf, size_t len,
 	    check_ctx_conns(sc, sp[TM_SC_S_CTX_CONNS], sl[TM_SC_S_CTX_CONNS],
 	    err, errlen) ||
 	    check_shapes(sc, sp[TM_SC_S_SHAPES], sl[TM_SC_S_SHAPES], err,
-	    errlen) ||
-	    check_conns(sc, sp[TM_SC_S_CONN_INDEX], sl[TM_SC_S_CONN_INDEX],
-	    sp[TM_SC_S_CONNS], sl[TM_SC_S_CONNS], err, errlen))
+	    errlen))
 		goto fail;
 	if (sl[TM_SC_S_PCAP_SUM] != 8) {
 		bad(err, errlen, "pcap checksum: %zu bytes",
@@ -795,10 +814,15 @@ static int open_impl(struct tm_sc *sc, const uint8_t *buf, size_t len,
 		goto fail;
 	}
 	sc->pcap_sum = tm_le64(sp[TM_SC_S_PCAP_SUM]);
+	/* the dictionaries first: a v2 record names its addresses by their
+	 * index in them */
 	for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++)
 		if (check_field(sc, fi, sp[TM_SC_S_FIELD0 + fi],
 		    sl[TM_SC_S_FIELD0 + fi], err, errlen))
 			goto fail;
+	if (check_conns(sc, sp[TM_SC_S_CONN_INDEX], sl[TM_SC_S_CONN_INDEX],
+	    sp[TM_SC_S_CONNS], sl[TM_SC_S_CONNS], err, errlen))
+		goto fail;
 	return 0;
 fail:
 	tm_sc_close(sc);
@@ -921,32 +945,44 @@ uint32_t tm_sc_conn_ctx(const struct tm_sc *sc, uint32_t id)
 	return lo;
 }
 
-int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
-    struct tm_sc_conn *c)
+static int conn_get(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c, int key)
 {
-	struct tm_rd r;
-	uint64_t rlen = 0;
-	uint32_t off;
+	struct tm_rd r, rec;
+	struct v2head prev = { 0, 0, 0 }, h;
+	uint32_t off, k;
 
 	memset(c, 0, sizeof(*c));
 	if (id >= sc->h.n_conns)
 		return -1;
-	/* from the nearest indexed record, skip by the lengths; bounded
-	 * even when the records were not validated at open (light) */
-	off = tm_le32(sc->conn_index + 4 * (size_t)(id / sc->h.index_every));
-	if (off >= sc->conns_len)
-		return -1;
-	r.p = sc->conns + off;
+	/* from the nearest indexed record, skip by the lengths (v2: adding
+	 * up the first times and offsets); bounded even when the records
+	 * were not validated at open (light) */
 	r.end = sc->conns + sc->conns_len;
-	for (uint32_t k = id - id % sc->h.index_every; ; k++) {
-		if (tm_rd_varint(&r, &rlen) || rlen > tm_rd_left(&r))
+	k = id - id % sc->h.index_every;
+	if (sc->cur && sc->cur->next > k && sc->cur->next <= id) {
+		/* on from the last walk, in the same anchor group */
+		k = sc->cur->next;
+		r.p = sc->cur->p;
+		prev.first = sc->cur->first;
+		prev.off = sc->cur->off;
+	} else {
+		off = tm_le32(sc->conn_index + 4 * (size_t)(id /
+		    sc->h.index_every));
+		if (off >= sc->conns_len)
 			return -1;
-		if (k == id)
-			break;
-		r.p += rlen;
+		r.p = sc->conns + off;
 	}
-	r.end = r.p + rlen;
-	if (conn_record(sc, &r, c)) {
+	for (; k <= id; k++)
+		if (next_record(sc, &r, &rec, &prev, &h))
+			return -1;
+	if (sc->cur) {
+		sc->cur->next = id + 1;
+		sc->cur->p = r.p;
+		sc->cur->first = prev.first;
+		sc->cur->off = prev.off;
+	}
+	if (conn_record(sc, &rec, c, sc->h.version < 2 ? NULL : &h, key)) {
 		memset(c, 0, sizeof(*c));
 		return -1;
 	}
@@ -954,11 +990,25 @@ int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
 	return 0;
 }
 
+int tm_sc_conn_get(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c)
+{
+	return conn_get(sc, id, c, 1);
+}
+
+int tm_sc_conn_packets(const struct tm_sc *sc, uint32_t id,
+    struct tm_sc_conn *c)
+{
+	return conn_get(sc, id, c, 0);
+}
+
 void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c)
 {
 	it->rd.p = c->pos;
 	it->rd.end = c->pos_end;
-	it->off = 0;
+	it->off = c->v2 ? c->first_off : 0;
+	it->first_pending = c->v2 && c->n_pkts;
+	it->first_dir = c->first_dir;
 	it->left = c->n_pkts;
 	it->limit = c->pcap_size;
 }
@@ -967,6 +1017,13 @@ int tm_sc_pos_next(struct tm_sc_pos *it, uint64_t *off, int *dir)
 {
 	uint64_t v;
 
+	if (it->first_pending) {	/* v2: checked by conn_record */
+		it->first_pending = 0;
+		it->left--;
+		*off = it->off;
+		*dir = it->first_dir;
+		return 1;
+	}
 	/* bounded even when not validated at open (light): a position
 	 * outside the pcap ends the list */
 	if (!it->left || tm_rd_varint(&it->rd, &v) || (v >> 1) == 0 ||
@@ -979,119 +1036,4 @@ int tm_sc_pos_next(struct tm_sc_pos *it, uint64_t *off, int *dir)
 	*off = it->off;
 	*dir = (int)(v & 1);
 	return 1;
-}
-
-uint32_t tm_sc_field_count(const struct tm_sc *sc, enum tm_sc_field f)
-{
-	return (unsigned)f < TM_SC_NFIELDS ? sc->f[f].n_values : 0;
-}
-
-const uint8_t *tm_sc_field_value(const struct tm_sc *sc, enum tm_sc_field f,
-    uint32_t i, struct tm_sc_posting *p)
-{
-	const struct tm_sc_fsec *fs;
-	const uint8_t *e;
-
-	if ((unsigned)f >= TM_SC_NFIELDS || i >= sc->f[f].n_values)
-		return NULL;
-	fs = &sc->f[f];
-	e = fs->dict + (size_t)i * (fs->width + 4u);
-	/* a damaged posting (light open) reads as an empty one */
-	if (p && posting_at(fs, tm_le32(e + fs->width), p, 0))
-		memset(p, 0, sizeof(*p));
-	return e;
-}
-
-uint32_t tm_sc_field_lower(const struct tm_sc *sc, enum tm_sc_field f,
-    const uint8_t *v)
-{
-	const struct tm_sc_fsec *fs;
-	uint32_t lo = 0, hi;
-
-	if ((unsigned)f >= TM_SC_NFIELDS)
-		return 0;
-	fs = &sc->f[f];
-	hi = fs->n_values;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (memcmp(fs->dict + (size_t)mid * (fs->width + 4u), v,
-		    fs->width) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-int tm_sc_lookup(const struct tm_sc *sc, enum tm_sc_field f,
-    const uint8_t *v, struct tm_sc_posting *p)
-{
-	uint32_t i = tm_sc_field_lower(sc, f, v);
-	const uint8_t *e = tm_sc_field_value(sc, f, i, p);
-
-	if (!e || memcmp(e, v, sc->f[f].width) != 0) {
-		memset(p, 0, sizeof(*p));
-		return 0;
-	}
-	return 1;
-}
-
-int tm_sc_posting_next(struct tm_sc_posting *p, uint32_t *id)
-{
-	if (p->done >= p->count)
-		return 0;
-	if (p->kind == 2) {
-		*id = p->single;
-	} else if (p->kind == 0) {
-		struct tm_rd r = { p->p, p->end };
-		uint64_t d = 0, next;
-
-		/* bounded even when not validated at open (light) */
-		if (tm_rd_varint(&r, &d)) {
-			p->done = p->count;
-			return 0;
-		}
-		next = p->done ? (uint64_t)p->cur + d + 1 : d;
-		if (next >= p->n_ids) {
-			p->done = p->count;
-			return 0;
-		}
-		p->p = r.p;
-		p->cur = (uint32_t)next;
-		*id = p->cur;
-	} else {
-		uint32_t i = p->done ? p->cur + 1 : 0;
-
-		while (i < p->n_ids && !(p->p[i >> 3] & (1u << (i & 7))))
-			i++;
-		if (i >= p->n_ids) {
-			p->done = p->count;
-			return 0;
-		}
-		p->cur = i;
-		*id = i;
-	}
-	p->done++;
-	return 1;
-}
-
-struct roaring_bitmap_s *tm_sc_posting_bitmap(const struct tm_sc_posting *p)
-{
-	struct tm_sc_posting it = *p;
-	roaring_bitmap_t *r = roaring_bitmap_create();
-	uint32_t buf[256], n = 0, id;
-
-	if (!r)
-		return NULL;
-	while (tm_sc_posting_next(&it, &id)) {
-		buf[n++] = id;
-		if (n == 256) {
-			roaring_bitmap_add_many(r, n, buf);
-			n = 0;
-		}
-	}
-	if (n)
-		roaring_bitmap_add_many(r, n, buf);
-	return r;
 }

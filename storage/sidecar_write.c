@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "sidecar.h"
+#include "sidecar_dict.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,7 @@ struct tm_scb {
 	int64_t min_ts, max_ts, last_ts;
 	uint64_t last_off;
 	int sorted;
+	int us;			/* every packet time a whole microsecond */
 	uint32_t dir_interval;
 	struct tm_sbuf dir;	/* the packet directory, as written */
 	struct itab strs;	/* NUL-terminated names */
@@ -236,11 +238,19 @@ void tm_scb_reset(struct tm_scb *b, uint32_t dir_interval)
 	b->min_ts = b->max_ts = b->last_ts = 0;
 	b->last_off = 0;
 	b->sorted = 1;
+	b->us = 1;
 	b->dir_interval = dir_interval ? dir_interval : 256;
 	b->dir.n = 0;
 	b->dir.failed = 0;
 	itab_reset(&b->strs);
 	itab_reset(&b->ctxs);
+}
+
+/* v2 records count time in this unit (ns): 1000 when every packet's
+ * time is a whole microsecond (a microsecond pcap), else 1. */
+static int64_t tm_scb_time_unit(const struct tm_scb *b)
+{
+	return b->us ? 1000 : 1;
 }
 
 uint64_t tm_scb_packets(const struct tm_scb *b)
@@ -472,6 +482,8 @@ int tm_scb_packet(struct tm_scb *b, uint32_t id, int dir, uint64_t off,
 		if (ts < b->last_ts)
 			b->sorted = 0;
 	}
+	if (ts % 1000)
+		b->us = 0;
 	b->last_ts = ts;
 	b->last_off = off;
 	b->np++;
@@ -674,19 +686,57 @@ static void pairs_value(const struct pairs *ps, size_t i, unsigned width,
 	}
 }
 
-/* Appends the field section for sorted, unique pairs. */
-static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
-    unsigned universe, uint32_t n_ids)
+/* Called with each value of a field as it is written: its index, and
+ * the ids that have it. */
+struct vhook {
+	void (*fn)(void *arg, uint32_t vi, const uint8_t *v,
+	    const uint32_t *ids, uint32_t n);
+	void *arg;
+};
+
+/* A v2 dictionary entry: value (whole at a block's head, else as the
+ * difference to prev) and reference. */
+static void dict_put(struct tm_sbuf *d, struct tm_sbuf *blocks, size_t nv,
+    const uint8_t *v, const uint8_t *prev, unsigned width, uint64_t ref)
 {
-	struct tm_sbuf blob = { 0 };
+	if (nv % TM_SC_DICT_BLOCK == 0) {
+		tm_sbuf_le32(blocks, (uint32_t)d->n);
+		tm_sbuf_bytes(d, v, width);
+	} else if (width <= 4) {
+		uint64_t x = 0, y = 0;
+
+		for (unsigned k = 0; k < width; k++) {
+			x = x << 8 | v[k];
+			y = y << 8 | prev[k];
+		}
+		tm_sbuf_varint(d, x - y - 1);
+	} else {
+		unsigned pre = 0;
+
+		while (pre < width - 1 && v[pre] == prev[pre])
+			pre++;
+		tm_sbuf_u8(d, (uint8_t)pre);
+		tm_sbuf_bytes(d, v + pre, width - pre);
+	}
+	tm_sbuf_varint(d, ref);
+}
+
+/* Appends the field section for sorted, unique pairs, in the format of
+ * the given version. */
+static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
+    unsigned universe, uint32_t n_ids, unsigned version,
+    const struct vhook *hook)
+{
+	struct tm_sbuf blob = { 0 }, dict = { 0 }, blocks = { 0 };
 	uint32_t *ids = NULL;
 	size_t nv = 0, start = out->n, i = 0;
-	uint8_t *hdr;
+	uint8_t *hdr, prev[16];
+	size_t hlen = version >= 2 ? 12 : 8;
 
-	hdr = tm_sbuf_grow(out, 8);
+	hdr = tm_sbuf_grow(out, hlen);
 	if (!hdr)
 		return -1;
-	out->n += 8;
+	out->n += hlen;
 	if (ps->n)
 		ids = malloc(ps->n * sizeof(*ids));
 	if (ps->n && !ids)
@@ -739,22 +789,40 @@ static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
 			if (blob.n > 0x7fffffffu)
 				blob.failed = 1;
 		}
-		tm_sbuf_bytes(out, v, width);
-		tm_sbuf_le32(out, ref);
+		if (hook)
+			hook->fn(hook->arg, (uint32_t)nv, v, ids, n);
+		if (version >= 2) {
+			dict_put(&dict, &blocks, nv, v, prev, width, n == 1 ?
+			    (uint64_t)ids[0] << 1 | 1 : (uint64_t)ref << 1);
+			memcpy(prev, v, width);
+		} else {
+			tm_sbuf_bytes(out, v, width);
+			tm_sbuf_le32(out, ref);
+		}
 		nv++;
 	}
 	free(ids);
+	if (dict.n > UINT32_MAX)
+		dict.failed = 1;
+	tm_sbuf_bytes(out, blocks.p, blocks.n);
+	tm_sbuf_bytes(out, dict.p, dict.n);
 	tm_sbuf_bytes(out, blob.p, blob.n);
-	if (blob.failed || out->failed) {
+	if (blob.failed || dict.failed || blocks.failed || out->failed) {
 		tm_sbuf_free(&blob);
+		tm_sbuf_free(&dict);
+		tm_sbuf_free(&blocks);
 		return -1;
 	}
-	tm_sbuf_free(&blob);
 	hdr = out->p + start;
 	hdr[0] = (uint8_t)width;
 	hdr[1] = (uint8_t)universe;
 	hdr[2] = hdr[3] = 0;
 	tm_put_le32(hdr + 4, (uint32_t)nv);
+	if (version >= 2)
+		tm_put_le32(hdr + 8, (uint32_t)dict.n);
+	tm_sbuf_free(&blob);
+	tm_sbuf_free(&dict);
+	tm_sbuf_free(&blocks);
 	return 0;
 }
 
@@ -933,7 +1001,7 @@ static int cmp_shape(const void *a, const void *b, void *arg)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b, l;
 
 	return memcmp(itab_bytes(&fn->shapes, x, &l),
-	    itab_bytes(&fn->shapes, y, &l), TM_SC_SHAPE_SIZE);
+	    itab_bytes(&fn->shapes, y, &l), TM_SC_SHAPE_SIZE2);
 }
 
 /* One connection record: length, shape, addresses, ports, SPI,
@@ -986,6 +1054,102 @@ static void put_record(struct tm_sbuf *o, const struct tm_scb *b, uint32_t id,
 	o->n = (size_t)(p - o->p);
 }
 
+/* The v2 record (docs/storage.md): its first packet's time and offset
+ * as differences to the record before (at an anchor, every 16th, to the
+ * header's earliest time and to 0), addresses as indexes into the
+ * addr4/addr6 dictionaries (aidx), positions after the first. */
+struct v2prev {
+	int64_t first;
+	uint64_t off;
+};
+
+static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
+    uint32_t id, uint32_t shape, const uint32_t *aidx, int64_t unit,
+    struct v2prev *pv)
+{
+	const struct bconn *c = &b->c[id];
+	const struct bhot *h = &b->h[id];
+	const uint8_t *hd = b->ch[h->head].d;
+	uint64_t first_pos = 0, t, op;
+	uint64_t dur = (uint64_t)(h->last - h->first) / (uint64_t)unit;
+	size_t skip = 0, len;
+	uint8_t *p;
+
+	/* the first position is the head chunk's first varint (as v1
+	 * writes it: offset << 1 | direction) */
+	for (unsigned sh = 0; ; sh += 7) {
+		first_pos |= (uint64_t)(hd[skip] & 0x7f) << sh;
+		if (!(hd[skip++] & 0x80))
+			break;
+	}
+	t = tm_zz((h->first - pv->first) / unit);
+	op = tm_zz((int64_t)(first_pos >> 1) - (int64_t)pv->off) << 1 |
+	    (first_pos & 1);
+	pv->first = h->first;
+	pv->off = first_pos >> 1;
+	len = tm_varint_len(t) + tm_varint_len(op) + tm_varint_len(shape) +
+	    (fam_code(c->key.fam_a) ? tm_varint_len(aidx[0]) : 0) +
+	    (fam_code(c->key.fam_b) ? tm_varint_len(aidx[1]) : 0) +
+	    ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
+	    ((c->flags & TM_SC_C_SPI) ? 4 : 0) +
+	    tm_varint_len(dur) + tm_varint_len(h->npkts) + h->pos_bytes - skip;
+	p = tm_sbuf_grow(o, len + 10);
+	if (!p)
+		return;
+	p += tm_put_varint(p, len);
+	p += tm_put_varint(p, t);
+	p += tm_put_varint(p, op);
+	p += tm_put_varint(p, shape);
+	if (fam_code(c->key.fam_a))
+		p += tm_put_varint(p, aidx[0]);
+	if (fam_code(c->key.fam_b))
+		p += tm_put_varint(p, aidx[1]);
+	if (c->flags & TM_SC_C_KPORTS) {
+		tm_put_le16(p, c->key.port_a);
+		tm_put_le16(p + 2, c->key.port_b);
+		p += 4;
+	}
+	if (c->flags & TM_SC_C_SPI) {
+		tm_put_le32(p, c->key.spi);
+		p += 4;
+	}
+	p += tm_put_varint(p, dur);
+	p += tm_put_varint(p, h->npkts);
+	for (uint32_t ci = h->head; ci; ci = b->ch[ci].next) {
+		size_t n = ci == h->tail ? h->fill : CHUNK_DATA;
+
+		memcpy(p, b->ch[ci].d + skip, n - skip);
+		p += n - skip;
+		skip = 0;
+	}
+	o->n = (size_t)(p - o->p);
+}
+
+/* Notes the dictionary index of each connection's addresses (the
+ * addr4/addr6 hook of emit_field). */
+struct aidx_arg {
+	const struct tm_scb *b;
+	const uint32_t *conn_order;
+	uint32_t *aidx;		/* 2 per connection: endpoint a, b */
+	uint8_t fam;		/* 4 or 6 */
+};
+
+static void note_aidx(void *arg, uint32_t vi, const uint8_t *v,
+    const uint32_t *ids, uint32_t n)
+{
+	struct aidx_arg *a = arg;
+	size_t w = a->fam == 4 ? 4 : 16;
+
+	for (uint32_t k = 0; k < n; k++) {
+		const struct bconn *c = &a->b->c[a->conn_order[ids[k]]];
+
+		if (c->key.fam_a == a->fam && memcmp(c->key.addr_a, v, w) == 0)
+			a->aidx[2 * (size_t)ids[k]] = vi;
+		if (c->key.fam_b == a->fam && memcmp(c->key.addr_b, v, w) == 0)
+			a->aidx[2 * (size_t)ids[k] + 1] = vi;
+	}
+}
+
 struct section {
 	uint32_t id;
 	size_t off, len;
@@ -1007,6 +1171,184 @@ static void fin_free(struct fin *f)
 	itab_free(&f->shapes);
 }
 
+/* The connection records straight into the output, then the index of
+ * every 16th. */
+static int emit_records(struct tm_sbuf *out, const struct tm_scb *b,
+    const struct fin *fp, unsigned version, const uint32_t *aidx,
+    int64_t min_ts, struct section *sec, size_t *nsecp)
+{
+	int64_t unit = tm_scb_time_unit(b);
+	const struct fin f = *fp;
+	size_t nsec = *nsecp;
+	struct v2prev pv = { min_ts, 0 };
+	int rc;
+
+	/* connection records straight into the output, then the index of
+	 * every 16th (sections are found through the table, so their order
+	 * is free) */
+	{
+		struct tm_sbuf idx = { 0 };
+		size_t base_recs;
+
+		if (!tm_sbuf_grow(out, (size_t)b->nch * CHUNK_DATA +
+		    (size_t)f.n_conn * 64) || !tm_sbuf_grow(&idx,
+		    ((size_t)f.n_conn / TM_SC_INDEX_EVERY + 1) * 4))
+			return -1;
+		sec[nsec].id = TM_SC_S_CONNS;
+		sec[nsec].off = base_recs = out->n;
+		for (uint32_t i = 0; i < f.n_conn; i++) {
+			uint32_t id = f.conn_order[i];
+			const struct bconn *c = &b->c[id];
+
+			if (i + 4 < f.n_conn) {
+				/* random order (by context): ask early */
+				uint32_t nx = f.conn_order[i + 4];
+
+				__builtin_prefetch(&b->c[nx]);
+				__builtin_prefetch(&b->h[nx]);
+				__builtin_prefetch(&b->ch[b->h[f.conn_order[i +
+				    1]].head]);
+			}
+			if (i % TM_SC_INDEX_EVERY == 0) {
+				if (out->n - base_recs > UINT32_MAX) {
+					idx.failed = 1;
+					break;
+				}
+				tm_sbuf_le32(&idx, (uint32_t)(out->n -
+				    base_recs));
+				pv.first = min_ts;	/* an anchor */
+				pv.off = 0;
+			}
+			if (version >= 2)
+				put_record_v2(out, b, id,
+				    f.shape_new[f.shape_of[id]],
+				    aidx + 2 * (size_t)i, unit, &pv);
+			else
+				put_record(out, b, id,
+				    f.shape_new[f.shape_of[id]], c->app ?
+				    f.str_new[c->app - 1] + 1 : 0, min_ts);
+		}
+		sec[nsec].len = out->n - sec[nsec].off;
+		nsec++;
+		sec[nsec].id = TM_SC_S_CONN_INDEX;
+		sec[nsec].off = out->n;
+		tm_sbuf_bytes(out, idx.p, idx.n);
+		sec[nsec].len = out->n - sec[nsec].off;
+		nsec++;
+		rc = idx.failed ? -1 : 0;
+		tm_sbuf_free(&idx);
+		*nsecp = nsec;
+		return rc;
+	}
+}
+
+/* The postings of every field. */
+static int emit_postings(struct tm_sbuf *out, const struct tm_scb *b,
+    const struct fin *fp, unsigned version, uint32_t *aidx,
+    struct section *sec, size_t *nsecp)
+{
+	const struct fin f = *fp;
+	size_t nsec = *nsecp;
+
+	/* postings: every field's (value, id) pairs in one pass over the
+	 * connections and one over the contexts, then sorted and grouped */
+	{
+		struct pairs ps[TM_SC_NFIELDS];
+		uint8_t v[16];
+		int bad = 0;
+
+		memset(ps, 0, sizeof(ps));
+		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
+			size_t want = tm_sc_fields[fi].universe ==
+			    TM_SC_U_CONNS ? 2 * (size_t)f.n_conn :
+			    2 * (size_t)f.n_ctx;
+
+			ps[fi].wide = tm_sc_fields[fi].width == 16;
+			/* the likely size at once: no copy while growing */
+			if (fi == TM_SC_ADDR4 || fi == TM_SC_PORT ||
+			    fi == TM_SC_L3 || fi == TM_SC_PROTO)
+				pairs_reserve(&ps[fi], want);
+		}
+		for (uint32_t i = 0; i < f.n_conn; i++) {
+			const struct bconn *c = &b->c[f.conn_order[i]];
+			struct pairs *pa;
+			struct pairs *pb;
+
+			if (i + 8 < f.n_conn)
+				__builtin_prefetch(&b->c[f.conn_order[i + 8]]);
+			pa = c->key.fam_a == 4 ? &ps[TM_SC_ADDR4] :
+			    c->key.fam_a == 6 ? &ps[TM_SC_ADDR6] : NULL;
+			pb = c->key.fam_b == 4 ? &ps[TM_SC_ADDR4] :
+			    c->key.fam_b == 6 ? &ps[TM_SC_ADDR6] : NULL;
+
+			if (pa)
+				pairs_add(pa, c->key.addr_a, c->key.fam_a == 4 ?
+				    4 : 16, i);
+			if (pb)
+				pairs_add(pb, c->key.addr_b, c->key.fam_b == 4 ?
+				    4 : 16, i);
+			if (c->flags & TM_SC_C_PORTS) {
+				tm_sc_be16(v, c->key.port_a);
+				pairs_add(&ps[TM_SC_PORT], v, 2, i);
+				tm_sc_be16(v, c->key.port_b);
+				pairs_add(&ps[TM_SC_PORT], v, 2, i);
+			}
+			if (c->flags & TM_SC_C_PROTO)
+				pairs_add(&ps[TM_SC_PROTO], &c->key.proto, 1,
+				    i);
+			pairs_add(&ps[TM_SC_L3], &c->key.l3, 1, i);
+			if (c->key.l3 != TM_L3_IPV4 &&
+			    c->key.l3 != TM_L3_IPV6) {
+				tm_sc_be16(v, c->key.ethertype);
+				pairs_add(&ps[TM_SC_ETHERTYPE], v, 2, i);
+			}
+			if (c->flags & TM_SC_C_SPI) {
+				tm_sc_be32(v, c->key.spi);
+				pairs_add(&ps[TM_SC_SPI], v, 4, i);
+			}
+			if (c->app) {
+				tm_sc_be32(v, f.str_new[c->app - 1]);
+				pairs_add(&ps[TM_SC_APP], v, 4, i);
+			}
+		}
+		for (uint32_t i = 0; i < f.n_ctx; i++) {
+			struct tm_ctx_view cv;
+			uint32_t names[TM_MAX_TUNNELS], len;
+			const uint8_t *cp = itab_bytes(&b->ctxs, f.ctx_order[i],
+			    &len);
+
+			ctx_decode(cp, len, &cv, names);
+			ctx_pairs(ps, &cv, names, f.str_new, i);
+		}
+		for (unsigned fi = 0; fi < TM_SC_NFIELDS && !bad; fi++) {
+			const struct tm_sc_field_info *fd = &tm_sc_fields[fi];
+
+			struct aidx_arg aa = { b, f.conn_order, aidx,
+				fi == TM_SC_ADDR4 ? 4 : 6 };
+			struct vhook hook = { note_aidx, &aa };
+
+			sec[nsec].id = TM_SC_S_FIELD0 + fi;
+			sec[nsec].off = out->n;
+			if (sort_pairs(&ps[fi]) || emit_field(out, &ps[fi],
+			    fd->width, fd->universe, fd->universe ==
+			    TM_SC_U_CONNS ? f.n_conn : f.n_ctx, version,
+			    aidx && (fi == TM_SC_ADDR4 || fi == TM_SC_ADDR6) ?
+			    &hook : NULL))
+				bad = 1;
+			sec[nsec].len = out->n - sec[nsec].off;
+			nsec++;
+		}
+		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
+			free(ps[fi].n64);
+			free(ps[fi].w);
+		}
+		if (bad)
+			return -1;
+	}
+	*nsecp = nsec;
+	return 0;
+}
+
 int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
     struct tm_sbuf *out)
 {
@@ -1014,6 +1356,7 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	struct section sec[TM_SC_S_FIELD0 + TM_SC_NFIELDS];
 	uint64_t shape_key[512];
 	uint32_t shape_val[512];
+	uint32_t shape_app[512];
 	uint8_t shape_used[512] = { 0 };
 	size_t nsec = 0, base = out->n, table;
 	const size_t nsec_all = 8 + TM_SC_NFIELDS;
@@ -1023,12 +1366,14 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	uint32_t flags = (m->flags & ~TM_SC_F_SORTED) |
 	    (b->sorted ? TM_SC_F_SORTED : 0);
 	uint32_t class_str = 0;
+	unsigned version = m->version ? m->version : TM_SC_VERSION;
+	uint32_t *aidx = NULL;
 	int64_t cls;
 	int rc = -1;
 
 	memset(&f, 0, sizeof(f));
 	f.b = b;
-	if (b->np == 0 || b->dir.failed)
+	if (b->np == 0 || b->dir.failed || version > TM_SC_VERSION)
 		return -1;
 	/* the class name is a string like the others */
 	cls = intern_str(b, m->class_name ? m->class_name : "");
@@ -1055,11 +1400,6 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		f.ctx_new[i] = UINT32_MAX;
 	for (uint32_t i = 0; i < b->nc; i++) {
 		struct bconn *c = &b->c[i];
-		uint8_t sb[TM_SC_SHAPE_SIZE];
-		uint64_t sk;
-		unsigned slot;
-		int64_t sid;
-
 		if (i + 8 < b->nc) {
 			__builtin_prefetch(&b->c[i + 8]);
 			__builtin_prefetch(&b->h[i + 8]);
@@ -1067,26 +1407,6 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		c->final = UINT32_MAX;
 		if (!b->h[i].npkts)
 			continue;
-		shape_bytes(c, sb);
-		/* a few dozen shapes for 10^5 connections: a small cache in
-		 * front of the interning table */
-		memcpy(&sk, sb, 8);
-		slot = (unsigned)((sk * 0x9E3779B97F4A7C15ull) >> 55);
-		while (shape_used[slot] && shape_key[slot] != sk)
-			slot = (slot + 1) & 511;
-		if (shape_used[slot]) {
-			sid = shape_val[slot];
-		} else {
-			sid = itab_intern(&f.shapes, sb, sizeof(sb));
-			if (sid < 0)
-				goto out;
-			if (f.shapes.n < 400) {	/* else: the table only */
-				shape_used[slot] = 1;
-				shape_key[slot] = sk;
-				shape_val[slot] = (uint32_t)sid;
-			}
-		}
-		f.shape_of[i] = (uint32_t)sid;
 		if (c->app)
 			str_used[c->app - 1] = 1;
 		if (c->ctx && f.ctx_new[c->ctx - 1] == UINT32_MAX) {
@@ -1109,6 +1429,44 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	for (uint32_t i = 0; i < f.n_str; i++)
 		f.str_new[f.str_order[i]] = i;
 	class_str = f.str_new[cls];
+
+	/* each connection's shape (v2: with its application) */
+	for (uint32_t i = 0; i < b->nc; i++) {
+		const struct bconn *c = &b->c[i];
+		uint8_t sb[TM_SC_SHAPE_SIZE2];
+		uint64_t sk;
+		uint32_t app = version >= 2 && c->app ?
+		    f.str_new[c->app - 1] + 1 : 0;
+		unsigned slot;
+		int64_t sid;
+
+		if (!b->h[i].npkts)
+			continue;
+		shape_bytes(c, sb);
+		tm_put_le32(sb + 8, app);
+		/* a few dozen shapes for 10^5 connections: a small cache in
+		 * front of the interning table */
+		memcpy(&sk, sb, 8);
+		slot = (unsigned)(((sk ^ (uint64_t)app << 48) *
+		    0x9E3779B97F4A7C15ull) >> 55);
+		while (shape_used[slot] && (shape_key[slot] != sk ||
+		    shape_app[slot] != app))
+			slot = (slot + 1) & 511;
+		if (shape_used[slot]) {
+			sid = shape_val[slot];
+		} else {
+			sid = itab_intern(&f.shapes, sb, sizeof(sb));
+			if (sid < 0)
+				goto out;
+			if (f.shapes.n < 400) {	/* else: the table only */
+				shape_used[slot] = 1;
+				shape_key[slot] = sk;
+				shape_app[slot] = app;
+				shape_val[slot] = (uint32_t)sid;
+			}
+		}
+		f.shape_of[i] = (uint32_t)sid;
+	}
 
 	/* shapes, numbered by their bytes */
 	f.shape_new = malloc((f.shapes.n + 1) * sizeof(uint32_t));
@@ -1242,7 +1600,7 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		uint32_t l;
 
 		tm_sbuf_bytes(out, itab_bytes(&f.shapes, f.shape_order[i], &l),
-		    TM_SC_SHAPE_SIZE);
+		    version >= 2 ? TM_SC_SHAPE_SIZE2 : TM_SC_SHAPE_SIZE);
 	}
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
@@ -1254,145 +1612,17 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;
 
-	/* connection records straight into the output, then the index of
-	 * every 16th (sections are found through the table, so their order
-	 * is free) */
-	{
-		struct tm_sbuf idx = { 0 };
-		size_t base_recs;
-
-		if (!tm_sbuf_grow(out, (size_t)b->nch * CHUNK_DATA +
-		    (size_t)f.n_conn * 64) || !tm_sbuf_grow(&idx,
-		    ((size_t)f.n_conn / TM_SC_INDEX_EVERY + 1) * 4))
+	if (version >= 2) {
+		/* the dictionaries first: records name addresses by their
+		 * index in them */
+		aidx = calloc(2 * ((size_t)f.n_conn + 1), sizeof(uint32_t));
+		if (!aidx || emit_postings(out, b, &f, version, aidx, sec,
+		    &nsec) || emit_records(out, b, &f, version, aidx, min_ts,
+		    sec, &nsec))
 			goto out;
-		sec[nsec].id = TM_SC_S_CONNS;
-		sec[nsec].off = base_recs = out->n;
-		for (uint32_t i = 0; i < f.n_conn; i++) {
-			uint32_t id = f.conn_order[i];
-			const struct bconn *c = &b->c[id];
-
-			if (i + 4 < f.n_conn) {
-				/* random order (by context): ask early */
-				uint32_t nx = f.conn_order[i + 4];
-
-				__builtin_prefetch(&b->c[nx]);
-				__builtin_prefetch(&b->h[nx]);
-				__builtin_prefetch(&b->ch[b->h[f.conn_order[i +
-				    1]].head]);
-			}
-			if (i % TM_SC_INDEX_EVERY == 0) {
-				if (out->n - base_recs > UINT32_MAX) {
-					idx.failed = 1;
-					break;
-				}
-				tm_sbuf_le32(&idx, (uint32_t)(out->n -
-				    base_recs));
-			}
-			put_record(out, b, id, f.shape_new[f.shape_of[id]],
-			    c->app ? f.str_new[c->app - 1] + 1 : 0, min_ts);
-		}
-		sec[nsec].len = out->n - sec[nsec].off;
-		nsec++;
-		sec[nsec].id = TM_SC_S_CONN_INDEX;
-		sec[nsec].off = out->n;
-		tm_sbuf_bytes(out, idx.p, idx.n);
-		sec[nsec].len = out->n - sec[nsec].off;
-		nsec++;
-		rc = idx.failed ? -1 : 0;
-		tm_sbuf_free(&idx);
-		if (rc)
-			goto out;
-		rc = -1;
-	}
-
-	/* postings: every field's (value, id) pairs in one pass over the
-	 * connections and one over the contexts, then sorted and grouped */
-	{
-		struct pairs ps[TM_SC_NFIELDS];
-		uint8_t v[16];
-		int bad = 0;
-
-		memset(ps, 0, sizeof(ps));
-		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
-			size_t want = tm_sc_fields[fi].universe ==
-			    TM_SC_U_CONNS ? 2 * (size_t)f.n_conn :
-			    2 * (size_t)f.n_ctx;
-
-			ps[fi].wide = tm_sc_fields[fi].width == 16;
-			/* the likely size at once: no copy while growing */
-			if (fi == TM_SC_ADDR4 || fi == TM_SC_PORT ||
-			    fi == TM_SC_L3 || fi == TM_SC_PROTO)
-				pairs_reserve(&ps[fi], want);
-		}
-		for (uint32_t i = 0; i < f.n_conn; i++) {
-			const struct bconn *c = &b->c[f.conn_order[i]];
-			struct pairs *pa;
-			struct pairs *pb;
-
-			if (i + 8 < f.n_conn)
-				__builtin_prefetch(&b->c[f.conn_order[i + 8]]);
-			pa = c->key.fam_a == 4 ? &ps[TM_SC_ADDR4] :
-			    c->key.fam_a == 6 ? &ps[TM_SC_ADDR6] : NULL;
-			pb = c->key.fam_b == 4 ? &ps[TM_SC_ADDR4] :
-			    c->key.fam_b == 6 ? &ps[TM_SC_ADDR6] : NULL;
-
-			if (pa)
-				pairs_add(pa, c->key.addr_a, c->key.fam_a == 4 ?
-				    4 : 16, i);
-			if (pb)
-				pairs_add(pb, c->key.addr_b, c->key.fam_b == 4 ?
-				    4 : 16, i);
-			if (c->flags & TM_SC_C_PORTS) {
-				tm_sc_be16(v, c->key.port_a);
-				pairs_add(&ps[TM_SC_PORT], v, 2, i);
-				tm_sc_be16(v, c->key.port_b);
-				pairs_add(&ps[TM_SC_PORT], v, 2, i);
-			}
-			if (c->flags & TM_SC_C_PROTO)
-				pairs_add(&ps[TM_SC_PROTO], &c->key.proto, 1,
-				    i);
-			pairs_add(&ps[TM_SC_L3], &c->key.l3, 1, i);
-			if (c->key.l3 != TM_L3_IPV4 &&
-			    c->key.l3 != TM_L3_IPV6) {
-				tm_sc_be16(v, c->key.ethertype);
-				pairs_add(&ps[TM_SC_ETHERTYPE], v, 2, i);
-			}
-			if (c->flags & TM_SC_C_SPI) {
-				tm_sc_be32(v, c->key.spi);
-				pairs_add(&ps[TM_SC_SPI], v, 4, i);
-			}
-			if (c->app) {
-				tm_sc_be32(v, f.str_new[c->app - 1]);
-				pairs_add(&ps[TM_SC_APP], v, 4, i);
-			}
-		}
-		for (uint32_t i = 0; i < f.n_ctx; i++) {
-			struct tm_ctx_view cv;
-			uint32_t names[TM_MAX_TUNNELS], len;
-			const uint8_t *cp = itab_bytes(&b->ctxs, f.ctx_order[i],
-			    &len);
-
-			ctx_decode(cp, len, &cv, names);
-			ctx_pairs(ps, &cv, names, f.str_new, i);
-		}
-		for (unsigned fi = 0; fi < TM_SC_NFIELDS && !bad; fi++) {
-			const struct tm_sc_field_info *fd = &tm_sc_fields[fi];
-
-			sec[nsec].id = TM_SC_S_FIELD0 + fi;
-			sec[nsec].off = out->n;
-			if (sort_pairs(&ps[fi]) || emit_field(out, &ps[fi],
-			    fd->width, fd->universe, fd->universe ==
-			    TM_SC_U_CONNS ? f.n_conn : f.n_ctx))
-				bad = 1;
-			sec[nsec].len = out->n - sec[nsec].off;
-			nsec++;
-		}
-		for (unsigned fi = 0; fi < TM_SC_NFIELDS; fi++) {
-			free(ps[fi].n64);
-			free(ps[fi].w);
-		}
-		if (bad)
-			goto out;
+	} else if (emit_records(out, b, &f, version, NULL, min_ts, sec,
+	    &nsec) || emit_postings(out, b, &f, version, NULL, sec, &nsec)) {
+		goto out;
 	}
 	if (out->failed || nsec != nsec_all)
 		goto out;
@@ -1411,7 +1641,7 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		uint64_t size = out->n - base + 8;
 
 		memcpy(h, TM_SC_MAGIC, 8);
-		tm_put_le16(h + 8, TM_SC_VERSION);
+		tm_put_le16(h + 8, (uint16_t)version);
 		tm_put_le16(h + 10, TM_SC_HEADER_SIZE);
 		tm_put_le32(h + 12, flags);
 		tm_put_le64(h + 16, size);
@@ -1431,12 +1661,14 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 		tm_put_le64(h + 96, m->seq);
 		tm_put_le64(h + 104, (uint64_t)m->start);
 		tm_put_le32(h + 112, TM_SC_INDEX_EVERY);
-		tm_put_le32(h + 116, 0);
+		tm_put_le32(h + 116, version >= 2 ?
+		    (uint32_t)tm_scb_time_unit(b) : 0);
 		tm_put_le64(h + 120, XXH64(h, 120, 0));
 		tm_sbuf_le64(out, XXH64(out->p + base, out->n - base, 0));
 	}
 	rc = out->failed ? -1 : 0;
 out:
+	free(aidx);
 	free(str_used);
 	free(ctx_first);
 	fin_free(&f);

@@ -123,10 +123,10 @@ static void walk_full(const struct tm_sc *sc)
 		for (uint32_t i = 0; i < nv; i++) {
 			struct tm_sc_posting p;
 			uint32_t id, prev = 0, k = 0;
-			const uint8_t *v = tm_sc_field_value(sc,
-			    (enum tm_sc_field)f, i, &p);
+			uint8_t v[16];
 
-			check(v != NULL, "field value", i);
+			check(tm_sc_field_value(sc, (enum tm_sc_field)f, i, v,
+			    &p) == 1, "field value", i);
 			while (tm_sc_posting_next(&p, &id)) {
 				check(id < sc->f[f].n_ids, "posting id", id);
 				check(k == 0 || id > prev, "posting order", id);

@@ -23,7 +23,7 @@ HEADER_FIELDS = [
     (64, 'connections'), (68, 'contexts'), (72, 'strings'),
     (76, 'directory interval'), (80, 'link type'), (84, 'snap length'),
     (88, 'class name'), (92, 'sections'), (96, 'sequence'), (104, 'start'),
-    (112, 'index interval'), (116, 'reserved'), (120, 'header checksum'),
+    (112, 'index interval'), (116, 'time unit'), (120, 'header checksum'),
 ]
 
 SECTIONS = {1: 'strings', 2: 'packet directory', 3: 'contexts',

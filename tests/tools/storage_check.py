@@ -219,8 +219,13 @@ def parse_sidecar(path):
     (ver, hsize, flags, size, pcap_size, min_ts, max_ts, npk, wire, nconn,
      nctx, nstr, dint, lt, snap, cls, nsec, seq, start, every, zero) = \
         struct.unpack_from('<HHIQQqqQQIIIIIIIIQqII', b, 8)
-    if ver != 1 or hsize != 128 or every != 16 or zero != 0:
+    # version 2 (docs/storage.md): the word at 116 is the records' time
+    # unit (1 or 1000 ns); version 1 (written before it) is read as well
+    if ver not in (1, 2) or hsize != 128 or every != 16 or \
+            zero != (0 if ver == 1 else zero) or \
+            (ver == 2 and zero not in (1, 1000)):
         raise Bad('header')
+    unit = zero if ver == 2 else 1
     if struct.unpack_from('<Q', b, 120)[0] != xxh64(b[:120]):
         raise Bad('header checksum')
     if size != len(b) or struct.unpack_from('<Q', b, len(b) - 8)[0] != \
@@ -290,37 +295,76 @@ def parse_sidecar(path):
     if ln != 4 * (nctx + 1) or bounds[-1] != nconn or \
             bounds != sorted(bounds):
         raise Bad('ctx conns')
-    # shapes
+    # shapes (v2: 12 bytes, the last 4 the application)
     off, ln = secs[7]
-    shapes = [struct.unpack_from('<BBBBHH', b, off + 8 * i)
-              for i in range(ln // 8)]
+    ssz = 8 if ver == 1 else 12
+    if ln % ssz:
+        raise Bad('shapes')
+    shapes = [struct.unpack_from('<BBBBHH' + ('' if ver == 1 else 'I'), b,
+                                 off + ssz * i) for i in range(ln // ssz)]
+    # postings (v2: before the records, which name addresses by their
+    # index in the addr4/addr6 dictionaries)
+    post, values = {}, {}
+    for fi, (name, w, uni) in enumerate(FIELDS):
+        off, ln = secs[16 + fi]
+        universe = nconn if uni == 0 else nctx
+        post[name], values[name] = parse_field(b, off, ln, name, w, uni,
+                                               universe, ver)
+    S['postings'] = post
     # connection records
     ioff, iln = secs[5]
     index = struct.unpack_from('<%dI' % (iln // 4), b, ioff)
     off, ln = secs[6]
     r = Rd(b, off, off + ln)
     conns = []
+    pfirst = poff = 0
     for i in range(nconn):
-        if i % 16 == 0 and index[i // 16] != r.p - off:
-            raise Bad('connection index %d' % i)
+        if i % 16 == 0:
+            if index[i // 16] != r.p - off:
+                raise Bad('connection index %d' % i)
+            pfirst = poff = 0       # an anchor: absolute
         rl = r.varint()
         rec = Rd(b, r.p, r.p + rl)
         r.p += rl
-        fl, l3, fams, proto, et, z = shapes[rec.varint()]
+        if ver >= 2:
+            pfirst += unzz(rec.varint())
+            v = rec.varint()
+            poff += unzz(v >> 1)
+            pos = [(poff, v & 1)]
+        sh = shapes[rec.varint()]
+        fl, l3, fams, proto, et, z = sh[:6]
+        if z:
+            raise Bad('shape')
         c = {'flags': fl, 'l3': l3, 'proto': proto if fl & C_PROTO else None,
-             'ethertype': et, 'a': rec.raw(famlen(fams & 3)),
-             'b': rec.raw(famlen(fams >> 2))}
+             'ethertype': et}
+        for side, fam in (('a', fams & 3), ('b', fams >> 2)):
+            if ver == 1:
+                c[side] = rec.raw(famlen(fam))
+            elif fam:
+                c[side] = values['addr4' if fam == 1 else 'addr6'][
+                    rec.varint()]
+            else:
+                c[side] = b''
         c['pa'] = c['pb'] = None
         if fl & C_KPORTS:
             c['pa'], c['pb'] = rec.le(2), rec.le(2)
         c['spi'] = rec.le(4) if fl & C_SPI else None
-        app = rec.varint()
+        app = rec.varint() if ver == 1 else sh[6]
         c['app'] = strings[app - 1] if app else None
-        c['first'] = min_ts + rec.varint()
-        c['last'] = c['first'] + rec.varint()
+        if ver == 1:
+            c['first'] = min_ts + rec.varint()
+            c['last'] = c['first'] + rec.varint()
+        else:
+            c['first'] = min_ts + pfirst * unit
+            c['last'] = c['first'] + rec.varint() * unit
+        if not min_ts <= c['first'] <= c['last'] <= max_ts:
+            raise Bad('record %d times' % i)
         n = rec.varint()
-        pos, prev = [], 0
-        for _ in range(n):
+        if ver == 1:
+            pos, prev = [], 0
+        else:
+            prev = pos[0][0]
+        for _ in range(n - len(pos)):
             v = rec.varint()
             prev += v >> 1
             pos.append((prev, v & 1))
@@ -335,49 +379,88 @@ def parse_sidecar(path):
     if r.p != r.end:
         raise Bad('records')
     S['conns'] = conns
-    # postings
-    post = {}
-    for fi, (name, w, uni) in enumerate(FIELDS):
-        off, ln = secs[16 + fi]
-        if b[off] != w or b[off + 1] != uni:
-            raise Bad('field %s header' % name)
-        nv = struct.unpack_from('<I', b, off + 4)[0]
-        blob = off + 8 + nv * (w + 4)
-        universe = nconn if uni == 0 else nctx
-        d = {}
-        prev = None
-        for i in range(nv):
-            e = off + 8 + i * (w + 4)
-            val = b[e:e + w]
-            if prev is not None and val <= prev:
-                raise Bad('field %s order' % name)
-            prev = val
-            ref = struct.unpack_from('<I', b, e + w)[0]
-            if ref & 0x80000000:
-                ids = [ref & 0x7fffffff]
-            else:
-                rr = Rd(b, blob + ref, off + ln)
-                h = rr.varint()
-                cnt, kind = h >> 1, h & 1
-                if kind == 0:
-                    ids, cur = [], -1
-                    for k in range(cnt):
-                        dlt = rr.varint()
-                        cur = dlt if k == 0 else cur + dlt + 1
-                        ids.append(cur)
-                else:
-                    bm = rr.raw((universe + 7) // 8)
-                    ids = [k for k in range(universe)
-                           if bm[k >> 3] >> (k & 7) & 1]
-                if len(ids) != cnt:
-                    raise Bad('field %s count' % name)
-            if any(x >= universe for x in ids):
-                raise Bad('field %s id' % name)
-            d[val] = ids
-        post[name] = d
-    S['postings'] = post
     check_postings(S)
     return S
+
+
+def unzz(x):
+    return (x >> 1) ^ -(x & 1)
+
+
+def parse_field(b, off, ln, name, w, uni, universe, ver):
+    """A postings section: {value: [ids]} and the values in order."""
+    if b[off] != w or b[off + 1] != uni or b[off + 2] or b[off + 3]:
+        raise Bad('field %s header' % name)
+    nv = struct.unpack_from('<I', b, off + 4)[0]
+    refs, vals = [], []
+    if ver == 1:
+        blob = off + 8 + nv * (w + 4)
+        for i in range(nv):
+            e = off + 8 + i * (w + 4)
+            vals.append(b[e:e + w])
+            ref = struct.unpack_from('<I', b, e + w)[0]
+            refs.append((ref & 0x7fffffff, ref >> 31))
+    else:
+        # blocks of 16: the first value whole, the others as differences
+        # (width <= 4: varint of the difference - 1; width 16: the count
+        # of leading bytes shared with the value before, then the rest),
+        # each followed by a varint reference (id << 1 | 1: a single id,
+        # offset << 1: a posting list)
+        dlen = struct.unpack_from('<I', b, off + 8)[0]
+        nb = (nv + 15) // 16
+        starts = struct.unpack_from('<%dI' % nb, b, off + 12)
+        d0 = off + 12 + 4 * nb
+        blob = d0 + dlen
+        r = Rd(b, d0, blob)
+        for i in range(nv):
+            if i % 16 == 0:
+                if r.p - d0 != starts[i // 16]:
+                    raise Bad('field %s block %d' % (name, i // 16))
+                v = r.raw(w)
+            elif w <= 4:
+                x = int.from_bytes(vals[-1], 'big') + r.varint() + 1
+                if x >= 1 << (8 * w):
+                    raise Bad('field %s value' % name)
+                v = x.to_bytes(w, 'big')
+            else:
+                pre = r.u8()
+                if pre >= w:
+                    raise Bad('field %s prefix' % name)
+                v = vals[-1][:pre] + r.raw(w - pre)
+                if v[pre] <= vals[-1][pre]:
+                    raise Bad('field %s prefix' % name)
+            vals.append(bytes(v))
+            ref = r.varint()
+            refs.append((ref >> 1, ref & 1))
+        if r.p != blob:
+            raise Bad('field %s dictionary length' % name)
+    d = {}
+    for i, (val, (x, single)) in enumerate(zip(vals, refs)):
+        if i and val <= vals[i - 1]:
+            raise Bad('field %s order' % name)
+        if single:
+            ids = [x]
+        else:
+            rr = Rd(b, blob + x, off + ln)
+            h = rr.varint()
+            cnt, kind = h >> 1, h & 1
+            if kind == 0:
+                ids, cur = [], -1
+                for k in range(cnt):
+                    dlt = rr.varint()
+                    cur = dlt if k == 0 else cur + dlt + 1
+                    ids.append(cur)
+            else:
+                bm = rr.raw((universe + 7) // 8)
+                ids = [k for k in range(universe)
+                       if bm[k >> 3] >> (k & 7) & 1]
+            if len(ids) != cnt or cnt < 2:
+                raise Bad('field %s count' % name)
+        if any(x >= universe for x in ids):
+            raise Bad('field %s id' % name)
+        d[val] = ids
+    return d, vals
+
 
 
 def expected_postings(S):

@@ -115,6 +115,7 @@ struct built {
  * running capture does) before packet snap_at; 0: none. */
 static int snap_at;
 static uint64_t snap_packets;
+static uint16_t build_version;	/* 0: the current one */
 
 static void build(struct built *bt, uint32_t dir_interval, int order)
 {
@@ -194,6 +195,7 @@ static void build(struct built *bt, uint32_t dir_interval, int order)
 	m.seq = 42;
 	m.start = 1764000000;
 	m.pcap_size = off;
+	m.version = build_version;
 	assert_int_equal(tm_scb_finish(b, &m, &out), 0);
 	bt->p = out.p;
 	bt->n = out.n;
@@ -444,9 +446,13 @@ static void test_postings(void **state)
 	assert_int_equal(tm_sc_field_count(&sc, TM_SC_APP), 2);
 	{
 		struct tm_sc_posting p;
-		const uint8_t *val = tm_sc_field_value(&sc, TM_SC_APP, 0, &p);
-		uint32_t s = (uint32_t)val[0] << 24 | val[1] << 16 |
-		    val[2] << 8 | val[3];
+		uint8_t val[16];
+		uint32_t s;
+
+		assert_int_equal(tm_sc_field_value(&sc, TM_SC_APP, 0, val, &p),
+		    1);
+		s = (uint32_t)val[0] << 24 | val[1] << 16 | val[2] << 8 |
+		    val[3];
 
 		assert_string_equal(tm_sc_string(&sc, s), "DNS");
 		assert_int_equal(p.count, 2);
@@ -488,6 +494,8 @@ static void test_postings(void **state)
 	free(bt.p);
 }
 
+static const uint8_t *section(const uint8_t *p, uint32_t id, size_t *len);
+
 /* The same content fed in another order gives the same bytes, except
  * for the connection order within a context. */
 static void test_canonical(void **state)
@@ -500,9 +508,23 @@ static void test_canonical(void **state)
 	assert_int_equal(a.n, b.n);
 	assert_memory_equal(a.p, b.p, a.n);
 	free(b.p);
-	/* reversed arrival: strings, contexts, shapes numbered the same */
+	/* reversed arrival: strings, contexts, shapes numbered the same
+	 * (the records' times and offsets are differences to the record
+	 * before, so their sizes may differ) */
 	build(&b, 256, 1);
-	assert_int_equal(a.n, b.n);
+	{
+		static const uint32_t same[] = { TM_SC_S_STRINGS,
+			TM_SC_S_CONTEXTS, TM_SC_S_SHAPES, TM_SC_S_CTX_CONNS };
+
+		for (size_t k = 0; k < sizeof(same) / sizeof(same[0]); k++) {
+			size_t la, lb;
+			const uint8_t *pa = section(a.p, same[k], &la);
+			const uint8_t *pb = section(b.p, same[k], &lb);
+
+			assert_int_equal(la, lb);
+			assert_memory_equal(pa, pb, la);
+		}
+	}
 	{
 		struct tm_sc sa, sb;
 
@@ -616,6 +638,41 @@ static void test_every_byte(void **state)
 	free(bt.p);
 }
 
+/* A sidecar of 40 UDP connections, one packet each, client ports 1000
+ * apart: dictionaries of more than one block. */
+static void build_many(uint8_t **p, size_t *n)
+{
+	struct tm_scb *b = tm_scb_new();
+	struct tm_sbuf out = { 0 };
+	struct tm_scb_meta m;
+	uint64_t off = 24;
+
+	assert_non_null(b);
+	tm_scb_reset(b, 16);
+	for (uint32_t i = 0; i < 40; i++) {
+		struct tm_key k = key4(0x0a000001, 0x0a010000 + i,
+		    (uint16_t)(2000 + 1000 * i), 53, 17);
+		uint32_t id;
+
+		assert_int_equal(tm_scb_conn(b, &k, TM_SC_C_PROTO |
+		    TM_SC_C_PORTS, NULL, &id), 0);
+		assert_int_equal(tm_scb_packet(b, id, 0, off,
+		    1764000000000000000LL + i * 1000, 60, 60), 0);
+		off += 16 + 60;
+	}
+	memset(&m, 0, sizeof(m));
+	m.class_name = "web";
+	m.linktype = 1;
+	m.snaplen = 262144;
+	m.seq = 1;
+	m.start = 1764000000;
+	m.pcap_size = off;
+	assert_int_equal(tm_scb_finish(b, &m, &out), 0);
+	tm_scb_free(b);
+	*p = out.p;
+	*n = out.n;
+}
+
 static void test_damage(void **state)
 {
 	struct built bt;
@@ -726,7 +783,8 @@ static void test_damage(void **state)
 	refused(c, bt.n, "shapes: entry 0 is malformed");
 	FRESH();
 	s = section(c, TM_SC_S_SHAPES, &len);
-	memcpy(c + (s - c) + 8, s, 8);	/* two equal shapes */
+	memcpy(c + (s - c) + TM_SC_SHAPE_SIZE2, s, TM_SC_SHAPE_SIZE2);
+					/* two equal shapes */
 	reseal(c, bt.n);
 	refused(c, bt.n, "shapes: not sorted");
 	/* connection index and records */
@@ -763,10 +821,11 @@ static void test_damage(void **state)
 		tm_sc_conn_get(&sc, 0, &cn);
 		at = (size_t)(cn.pos_end - bt.p) - 1;
 		tm_sc_close(&sc);
-		/* the first position before the first record */
+		/* the second position (v2: the first is in the record's
+		 * head) no step forward */
 		c[cn.pos - bt.p] = 0;
 		reseal(c, bt.n);
-		refused(c, bt.n, "connection 0: position 0 is bad");
+		refused(c, bt.n, "connection 0: position 1 is bad");
 		FRESH();
 		c[at] ^= 1;			/* the direction bit only */
 		reseal(c, bt.n);
@@ -781,17 +840,79 @@ static void test_damage(void **state)
 			tm_sc_close(&sc2);
 		}
 	}
-	/* postings */
+	/* record heads (v2): the first packet's offset, 0 (a varint of
+	 * the same length), is before the first record; an address index
+	 * beyond the dictionary */
+	{
+		const uint8_t *r0 = section(bt.p, TM_SC_S_CONNS, &len);
+		struct tm_rd r = { r0, r0 + len };
+		uint64_t x;
+		const uint8_t *at;
+
+		assert_int_equal(tm_rd_varint(&r, &x), 0);	/* length */
+		assert_int_equal(tm_rd_varint(&r, &x), 0);	/* time */
+		at = r.p;
+		assert_int_equal(tm_rd_varint(&r, &x), 0);	/* offset */
+		FRESH();
+		for (const uint8_t *q = at; q < r.p; q++)
+			c[q - bt.p] = q + 1 < r.p ? 0x80 : 0;
+		reseal(c, bt.n);
+		refused(c, bt.n, "connection 0: malformed record");
+		assert_int_equal(tm_rd_varint(&r, &x), 0);	/* shape */
+		assert_true(r.p[0] < 0x80);	/* address a: one byte */
+		FRESH();
+		c[r.p - bt.p] = 0x7f;
+		reseal(c, bt.n);
+		refused(c, bt.n, "connection 0: malformed record");
+	}
+	/* the time unit */
 	FRESH();
-	s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR4, &len);
-	memcpy(c + (s - c) + 8, s + 8 + 8, 4);	/* value 0 = value 1 */
+	tm_put_le32(c + 116, 7);
 	reseal(c, bt.n);
-	refused(c, bt.n, "field addr4: values not sorted");
+	refused(c, bt.n, "bad time unit");
+	/* a shape's application */
+	FRESH();
+	s = section(c, TM_SC_S_SHAPES, &len);
+	tm_put_le32(c + (s - c) + 8, 99);
+	reseal(c, bt.n);
+	refused(c, bt.n, "shapes: entry 0 names no string");
+	/* postings (v2: header 12 bytes, the blocks' offsets, the
+	 * dictionary, the posting lists) */
 	FRESH();
 	s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR4, &len);
-	tm_put_le32(c + (s - c) + 8 + 4, 0x80000000u | 77);
+	tm_put_le32(c + (s - c) + 12, 1);	/* block 0 not at 0 */
+	reseal(c, bt.n);
+	refused(c, bt.n, "field addr4: dictionary malformed at value 0");
+	FRESH();
+	s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR4, &len);
+	tm_put_le32(c + (s - c) + 8, tm_le32(s + 8) + 1);	/* its length */
+	reseal(c, bt.n);
+	refused(c, bt.n, "field addr4");
+	FRESH();
+	s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR4, &len);
+	c[s - c + 16 + 4] = 63 << 1 | 1;	/* value 0: the single id 63 */
 	reseal(c, bt.n);
 	refused(c, bt.n, "field addr4: posting of value 0 is malformed");
+	FRESH();
+	s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR6, &len);
+	assert_true(tm_le32(s + 4) >= 2);
+	{
+		/* value 1 of addr6: the bytes it shares with value 0 */
+		struct tm_rd r = { s + 16 + 16, s + len };
+		uint64_t ref;
+
+		assert_int_equal(tm_rd_varint(&r, &ref), 0);
+		c[r.p - c] = 16;
+		reseal(c, bt.n);
+		refused(c, bt.n, "field addr6: dictionary malformed at value "
+		    "1");
+		FRESH();
+		c[r.p - c] = 15;	/* shares all but a smaller last byte */
+		c[r.p - c + 1] = 0;
+		reseal(c, bt.n);
+		refused(c, bt.n, "field addr6: dictionary malformed at value "
+		    "1");
+	}
 	FRESH();
 	s = section(c, TM_SC_S_FIELD0 + TM_SC_PORT, &len);
 	c[s - c] = 4;				/* wrong width */
@@ -799,30 +920,40 @@ static void test_damage(void **state)
 	refused(c, bt.n, "field port: bad section header");
 	FRESH();
 	s = section(c, TM_SC_S_FIELD0 + TM_SC_APP, &len);
-	c[s - c + 8 + 8 * (tm_le32(s + 4) - 1) + 3] = 50;	/* string 50 */
+	c[s - c + 16 + 3] = 50;		/* value 0: string 50 */
 	reseal(c, bt.n);
 	refused(c, bt.n, "names no string");
-	/* a list posting whose ids run past the universe */
+	/* a list posting whose ids run past the universe: addr4's first
+	 * list (10.0.0.1) is at the start of its lists */
 	{
 		const uint8_t *f = section(bt.p, TM_SC_S_FIELD0 + TM_SC_ADDR4,
 		    &len);
 		uint32_t nv = tm_le32(f + 4);
-		int done = 0;
+		size_t at = (size_t)(f - bt.p) + 12 + 4 * ((nv + 15) / 16) +
+		    tm_le32(f + 8);
 
-		for (uint32_t i = 0; i < nv && !done; i++) {
-			uint32_t ref = tm_le32(f + 8 + 8 * i + 4);
-			size_t at;
+		FRESH();
+		c[at + 1] = 100;	/* first id */
+		reseal(c, bt.n);
+		refused(c, bt.n, "posting of value 0");
+	}
+	/* values out of order: a block's head not after the block before */
+	{
+		uint8_t *m;
+		size_t mn;
+		const uint8_t *f;
 
-			if (ref & 0x80000000u)
-				continue;
-			FRESH();
-			at = (size_t)(f - bt.p) + 8 + 8 * nv + ref;
-			c[at + 1] = 100;	/* first id */
-			reseal(c, bt.n);
-			refused(c, bt.n, "posting of value");
-			done = 1;
-		}
-		assert_true(done);
+		build_many(&m, &mn);
+		f = section(m, TM_SC_S_FIELD0 + TM_SC_PORT, &len);
+		assert_true(tm_le32(f + 4) > 16);
+		/* block 1's head (a port, 2 bytes) made 0 */
+		m[(f - m) + 12 + 4 * ((tm_le32(f + 4) + 15) / 16) +
+		    tm_le32(f + 12 + 4)] = 0;
+		m[(f - m) + 12 + 4 * ((tm_le32(f + 4) + 15) / 16) +
+		    tm_le32(f + 12 + 4) + 1] = 0;
+		reseal(m, mn);
+		refused(m, mn, "field port: values not sorted at 16");
+		free(m);
 	}
 #undef FRESH
 	free(c);
@@ -867,8 +998,10 @@ static void read_everything(const struct tm_sc *sc)
 		for (uint32_t i = 0; i < tm_sc_field_count(sc, f); i++) {
 			struct tm_sc_posting p;
 			uint32_t id, n = 0;
+			uint8_t val[16];
 
-			tm_sc_field_value(sc, f, i, &p);
+			if (!tm_sc_field_value(sc, f, i, val, &p))
+				continue;
 			while (tm_sc_posting_next(&p, &id)) {
 				assert_true(id < p.n_ids);
 				assert_true(++n <= p.count);
@@ -944,6 +1077,99 @@ static void test_light(void **state)
 	free(bt.p);
 }
 
+/* A sidecar of the previous format (version 1, written before an
+ * upgrade) reads as the same content: connections, positions,
+ * applications, contexts, every posting; its own damage is still found. */
+static void test_v1(void **state)
+{
+	struct built *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct tm_sc s1, s2;
+
+	(void)state;
+	build(a, 16, 0);
+	build_version = 1;
+	build(b, 16, 0);
+	build_version = 0;
+	assert_int_equal(tm_le16(a->p + 8), 2);
+	assert_int_equal(tm_le16(b->p + 8), 1);
+	assert_true(a->n < b->n);
+	open_ok(&s2, a);
+	open_ok(&s1, b);
+	assert_int_equal(s1.h.n_conns, s2.h.n_conns);
+	for (uint32_t id = 0; id < s1.h.n_conns; id++) {
+		struct tm_sc_conn x, y;
+		struct tm_sc_pos ix, iy;
+		uint64_t ox, oy;
+		int dx, dy;
+
+		assert_int_equal(tm_sc_conn_get(&s1, id, &x), 0);
+		assert_int_equal(tm_sc_conn_get(&s2, id, &y), 0);
+		assert_memory_equal(&x.key, &y.key, sizeof(x.key));
+		assert_int_equal(x.flags, y.flags);
+		assert_int_equal(x.ctx, y.ctx);
+		assert_int_equal(x.first_ts, y.first_ts);
+		assert_int_equal(x.last_ts, y.last_ts);
+		assert_int_equal(x.n_pkts, y.n_pkts);
+		assert_true((x.app == NULL) == (y.app == NULL));
+		if (x.app)
+			assert_string_equal(x.app, y.app);
+		tm_sc_pos_begin(&ix, &x);
+		tm_sc_pos_begin(&iy, &y);
+		while (tm_sc_pos_next(&ix, &ox, &dx)) {
+			assert_int_equal(tm_sc_pos_next(&iy, &oy, &dy), 1);
+			assert_int_equal(ox, oy);
+			assert_int_equal(dx, dy);
+		}
+		assert_int_equal(tm_sc_pos_next(&iy, &oy, &dy), 0);
+	}
+	for (unsigned f = 0; f < TM_SC_NFIELDS; f++) {
+		struct tm_sc_fiter i1, i2;
+		struct tm_sc_posting p1, p2;
+
+		assert_int_equal(tm_sc_field_count(&s1, f),
+		    tm_sc_field_count(&s2, f));
+		tm_sc_field_iter(&s1, f, 0, &i1);
+		tm_sc_field_iter(&s2, f, 0, &i2);
+		while (tm_sc_field_next(&i1, &p1)) {
+			uint32_t x, y;
+
+			assert_int_equal(tm_sc_field_next(&i2, &p2), 1);
+			assert_memory_equal(i1.v, i2.v, tm_sc_fields[f].width);
+			assert_int_equal(p1.count, p2.count);
+			while (tm_sc_posting_next(&p1, &x)) {
+				assert_int_equal(tm_sc_posting_next(&p2, &y),
+				    1);
+				assert_int_equal(x, y);
+			}
+			assert_int_equal(tm_sc_lookup(&s1, f, i1.v, &p1), 1);
+		}
+		assert_false(i1.bad);
+	}
+	tm_sc_close(&s1);
+	tm_sc_close(&s2);
+	/* v1 damage: a dictionary value out of order, an address */
+	{
+		uint8_t *c = malloc(b->n);
+		size_t len;
+		const uint8_t *s;
+
+		memcpy(c, b->p, b->n);
+		s = section(c, TM_SC_S_FIELD0 + TM_SC_ADDR4, &len);
+		memcpy(c + (s - c) + 8, s + 8 + 8, 4);	/* value 0 = 1 */
+		reseal(c, b->n);
+		refused(c, b->n, "field addr4: values not sorted at 1");
+		memcpy(c, b->p, b->n);
+		tm_put_le32(c + 116, 1000);	/* no time unit in v1 */
+		reseal(c, b->n);
+		refused(c, b->n, "bad time unit");
+		free(c);
+	}
+	free(a->p);
+	free(b->p);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -955,6 +1181,7 @@ int main(void)
 		cmocka_unit_test(test_damage),
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_light),
+		cmocka_unit_test(test_v1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
