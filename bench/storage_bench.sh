@@ -48,6 +48,7 @@ LOG="$DATA/storage_bench.log"
 ST="$DATA/bench-store"
 OUT="$DATA/tcpdump-out.pcap"
 : >"$LOG"
+: >"$LOG.cpu"
 
 # measure NAME CMD...: appends "NAME wall user sys" to $LOG
 measure() {
@@ -57,6 +58,8 @@ measure() {
 	    >"$DATA/stdout.$name" 2>"$DATA/stderr.$name"
 	read -r wall user sys <"$DATA/time.out"
 	echo "$name $wall $user $sys" >>"$LOG"
+	# tm capture's own split of the CPU time by stage
+	sed -n "s/^cpu  */$name /p" "$DATA/stdout.$name" >>"$LOG.cpu"
 }
 
 cat "$TRACE" >/dev/null		# warm the page cache once
@@ -106,6 +109,22 @@ for k, label in [("tcpdump", "tcpdump -r T -w OUT"),
             label, med[k][0], med[k][2], med[k][1], med[k][0] / tw,
             med[k][2] / tb))
 print("targets: no cutoff <= 1.2x tcpdump's wall time, 20k cutoff <= 0.6x")
+cpu = {}
+for line in open(log + ".cpu"):
+    name, rest = line.split(" ", 1)
+    for stage, pat in (("reading", r"reading thread ([\d.]+) s"),
+                       ("nDPI", r"nDPI ([\d.]+) s"),
+                       ("writer", r"writer ([\d.]+) s")):
+        m = re.search(pat, rest)
+        if m:
+            cpu.setdefault(name, {}).setdefault(stage, []).append(
+                float(m.group(1)))
+if cpu:
+    print("CPU seconds by stage (tm capture's cpu line), medians:")
+    for name in sorted(cpu):
+        print("  %-22s %s" % (name, ", ".join(
+            "%s %.2f" % (st, statistics.median(v))
+            for st, v in cpu[name].items())))
 for k in ("capture_none_ndpi", "capture_20k_ndpi"):
     out = open(os.path.join(data, "stdout." + k)).read()
     m = re.search(r"segments\s+(\d+) published: (.*?), sidecars (.*?) "

@@ -106,9 +106,11 @@ static void show_progress(struct progress *pg, pcap_t *p, uint64_t frames,
 	fflush(stderr);
 }
 
-/* Times of the phases: start, input read, last flow records, durable. */
+/* Times of the phases: start, input read, last flow records, durable;
+ * the reading thread's CPU time at the end. */
 struct phases {
 	double t0, read, flows, end;
+	double reader_cpu;
 };
 
 /* Connections (the table's limit holds: peak <= max) and decode events. */
@@ -139,7 +141,7 @@ static void summary_conns(struct tm_tracker *trk,
 static void summary(const struct tm_capture *cap, uint64_t frames,
     uint64_t in_bytes, uint64_t cut, const struct phases *ph,
     struct tm_tracker *trk, const struct tm_svc_counters *cnt,
-    const struct tm_registry *reg)
+    const struct tm_registry *reg, const struct tm_ndpi *ndpi)
 {
 	double secs = ph->end - ph->t0;
 	struct tm_capture_stats st;
@@ -195,6 +197,16 @@ static void summary(const struct tm_capture *cap, uint64_t frames,
 	    "synced and published %.2f s\n", secs, secs > 0 ?
 	    (double)frames / secs : 0.0, ph->read - ph->t0,
 	    ph->flows - ph->read, ph->end - ph->flows);
+	/* where the time went: the stage whose CPU time is near the wall
+	 * time is the one that sets it */
+	printf("cpu               reading thread %.2f s, ", ph->reader_cpu);
+	if (ndpi && tm_ndpi_threads(ndpi))
+		printf("nDPI %.2f s on %u thread%s, ",
+		    (double)tm_ndpi_cpu_ns(ndpi) / 1e9, tm_ndpi_threads(ndpi),
+		    tm_ndpi_threads(ndpi) > 1 ? "s" : "");
+	else if (ndpi)
+		printf("nDPI in the reading thread, ");
+	printf("writer %.2f s\n", (double)st.writer_cpu_ns / 1e9);
 }
 
 /* ---- the packets ---------------------------------------------------------- */
@@ -761,11 +773,17 @@ int tm_cmd_capture(int argc, char **argv)
 		rc = 1;
 	}
 	ph.end = now_s();
+	{
+		struct timespec ts;
+
+		ph.reader_cpu = clock_gettime(CLOCK_THREAD_CPUTIME_ID,
+		    &ts) == 0 ? (double)ts.tv_sec + ts.tv_nsec / 1e9 : 0;
+	}
 	tm_service_stop(svc);		/* waits for its clients */
 	svc = NULL;
 	if (!quiet) {
 		summary(cap, cnt->frames, cnt->bytes, g.cut, &ph, trk, cnt,
-		    reg);
+		    reg, ndpi);
 		if (iface) {
 			struct pcap_stat ps;
 

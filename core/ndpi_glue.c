@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <ndpi_api.h>
 
@@ -623,4 +624,26 @@ unsigned tm_ndpi_capacity(const struct tm_ndpi *n)
 int tm_ndpi_threaded(const struct tm_ndpi *n)
 {
 	return n->nlanes > 0;
+}
+
+unsigned tm_ndpi_threads(const struct tm_ndpi *n)
+{
+	return n->nlanes;
+}
+
+uint64_t tm_ndpi_cpu_ns(const struct tm_ndpi *n)
+{
+	uint64_t sum = 0;
+
+	for (unsigned k = 0; k < n->nlanes; k++) {
+		struct timespec ts;
+		clockid_t cid;
+
+		if (n->lanes[k].th_started &&
+		    pthread_getcpuclockid(n->lanes[k].th, &cid) == 0 &&
+		    clock_gettime(cid, &ts) == 0)
+			sum += (uint64_t)ts.tv_sec * 1000000000u +
+			    (uint64_t)ts.tv_nsec;
+	}
+	return sum;
 }

@@ -99,6 +99,9 @@ int tm_ndpi_known(const struct tm_ndpi *n, const char *name);
 unsigned tm_ndpi_busy(const struct tm_ndpi *n);
 unsigned tm_ndpi_capacity(const struct tm_ndpi *n);
 int tm_ndpi_threaded(const struct tm_ndpi *n);
+/* Worker threads, and the CPU time they have used so far (ns). */
+unsigned tm_ndpi_threads(const struct tm_ndpi *n);
+uint64_t tm_ndpi_cpu_ns(const struct tm_ndpi *n);
 size_t tm_ndpi_flow_size(void);
 
 #endif

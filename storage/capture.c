@@ -556,6 +556,7 @@ void tm_capture_get_stats(const struct tm_capture *cap,
 	st->flows_deleted = cap->flows_deleted;
 	st->recovery = cap->rec;
 	st->store_bytes = cap->cat.bytes;
+	st->writer_cpu_ns = cap->writer_cpu_ns;
 	for (size_t i = 0; i < cap->cat.n; i++)
 		st->store_segments += cap->cat.cls[i].n - cap->cat.cls[i].head;
 }

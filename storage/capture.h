@@ -68,6 +68,8 @@ struct tm_capture_stats {
 	struct tm_recover_stats recovery;
 	uint64_t store_bytes;		/* published, all classes, at the end */
 	uint64_t store_segments;
+	uint64_t writer_cpu_ns;		/* the writer thread's CPU time (after
+					 * tm_capture_finish; else 0) */
 };
 
 /* Opens (creates) the store, recovers it, and starts the writer thread.

@@ -100,6 +100,7 @@ struct fseg {			/* a flow file */
 struct tm_capture {
 	char *root;
 	int lock_fd;
+	uint64_t writer_cpu_ns;	/* the writer's CPU time, when it ended */
 	struct tm_store_opts so;
 	unsigned ring_flags;
 	struct ccls *cls;

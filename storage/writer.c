@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flowstore.h"
@@ -856,9 +857,8 @@ static void salvage(struct tm_capture *cap)
 	}
 }
 
-void *tm_writer_main(void *arg)
+static void writer_run(struct tm_capture *cap)
 {
-	struct tm_capture *cap = arg;
 
 	/* the rings' first pages, mapped here rather than faulted in one by
 	 * one by the reading thread; more as they fill (drain_class) */
@@ -902,7 +902,7 @@ void *tm_writer_main(void *arg)
 	tm_writer_gone(cap);
 	if (atomic_load(&cap->failed)) {
 		salvage(cap);
-		return NULL;
+		return;
 	}
 	for (size_t i = 0; i < cap->ncls; i++)
 		if (seg_close(cap, &cap->cls[i]))
@@ -911,5 +911,17 @@ void *tm_writer_main(void *arg)
 		flows_close(cap);
 	if (atomic_load(&cap->failed))
 		salvage(cap);
+}
+
+void *tm_writer_main(void *arg)
+{
+	struct tm_capture *cap = arg;
+	struct timespec ts;
+
+	writer_run(cap);
+	/* read by the caller after the join */
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+		cap->writer_cpu_ns = (uint64_t)ts.tv_sec * 1000000000u +
+		    (uint64_t)ts.tv_nsec;
 	return NULL;
 }
