@@ -39,6 +39,7 @@
 #define TM_SC_MAGIC		"TMIDX\r\n\032"	/* 8 bytes */
 #define TM_SC_VERSION		2	/* written; 1 is still read */
 #define TM_SC_DICT_BLOCK	16	/* v2 dictionaries: values per block */
+#define TM_SC_POS_K0		6	/* v2 positions: k - 6 in 3 bits */
 #define TM_SC_HEADER_SIZE	128
 #define TM_SC_SECTION_SIZE	24
 #define TM_SC_MAX_OFFSET	UINT32_MAX	/* segments stay below 4 GiB */
@@ -304,8 +305,10 @@ struct tm_sc_conn {
 	const uint8_t *pos, *pos_end;	/* positions, see tm_sc_pos */
 	uint64_t pcap_size;		/* positions stay below */
 	uint64_t first_off;	/* v2: the first packet's offset, direction */
-	uint8_t first_dir;	/* (the others follow at pos) */
+	uint8_t first_dir;	/* (the others follow at pos, bit-coded with
+				 * parameter pos_k) */
 	uint8_t v2;
+	uint8_t pos_k;
 };
 
 /* Connection id: 0, or -1 (no such id, or a damaged record after a
@@ -328,6 +331,9 @@ struct tm_sc_pos {
 	uint64_t limit;
 	int first_pending;	/* v2: the first position is in off */
 	int first_dir;
+	uint8_t v2;		/* the others bit-coded (docs/storage.md) */
+	uint8_t k;
+	uint8_t bit;		/* v2: the next bit of *rd.p, 0: its top */
 };
 
 void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c);

@@ -31,6 +31,66 @@ int tm_sc_addr_value(const struct tm_sc *sc, int v6, uint64_t i,
 /* Frees what a cursor holds. */
 void tm_sc_cursor_free(struct tm_sc_cursor *c);
 
+/* The next bit-coded v2 position value (docs/storage.md: Exp-Golomb
+ * quotient, then k low bits) at r/bit: 0, or -1 when the bytes end or
+ * the code is longer than any offset. */
+static inline int tm_sc_bits(struct tm_rd *r, uint8_t *bit, unsigned n,
+    uint64_t *v)
+{
+	uint64_t x = 0;
+
+	while (n) {
+		unsigned take, have;
+
+		if (r->p >= r->end)
+			return -1;
+		have = 8u - *bit;
+		take = n < have ? n : have;
+		x = x << take | ((uint64_t)(*r->p >> (have - take)) &
+		    ((1u << take) - 1));
+		n -= take;
+		*bit = (uint8_t)(*bit + take);
+		if (*bit == 8) {
+			*bit = 0;
+			r->p++;
+		}
+	}
+	*v = x;
+	return 0;
+}
+
+static inline int tm_sc_pos_value(struct tm_rd *r, uint8_t *bit,
+    unsigned k, uint64_t *v)
+{
+	unsigned z = 0;
+	uint64_t q, low;
+
+	for (;;) {			/* the zeros before the first 1 */
+		unsigned x;
+
+		if (r->p >= r->end)
+			return -1;
+		x = (unsigned)(uint8_t)(*r->p << *bit);
+		if (x) {
+			unsigned lz = (unsigned)__builtin_clz(x) - 24;
+
+			z += lz;
+			*bit = (uint8_t)(*bit + lz);
+			break;
+		}
+		z += 8u - *bit;
+		*bit = 0;
+		r->p++;
+		if (z > 40)
+			return -1;
+	}
+	if (z > 40 || tm_sc_bits(r, bit, z + 1, &q) ||
+	    tm_sc_bits(r, bit, k, &low))
+		return -1;
+	*v = (q - 1) << k | low;	/* q: the quotient + 1 */
+	return 0;
+}
+
 /* zigzag: signed differences as varints */
 static inline uint64_t tm_zz(int64_t x)
 {

@@ -466,6 +466,11 @@ static int conn_record(const struct tm_sc *sc, struct tm_rd *r,
 	if (app > sc->h.n_strings || tm_rd_varint(r, &dur) ||
 	    tm_rd_varint(r, &n))
 		return -1;
+	if (h) {
+		/* v2: (packets - 1) << 3 | (k - 6) */
+		c->pos_k = (uint8_t)(TM_SC_POS_K0 + (n & 7));
+		n = (n >> 3) + 1;
+	}
 	/* the header has min_ts <= max_ts; unsigned: no overflow */
 	span = (uint64_t)sc->h.max_ts - (uint64_t)sc->h.min_ts;
 	if (h) {
@@ -596,6 +601,7 @@ static int check_conn_records(struct tm_sc *sc, uint32_t *all,
 		struct tm_rd rec;
 		struct tm_sc_conn c;
 		uint64_t prev = 0, k0 = 0;
+		uint8_t bit = 0;
 
 		if (i % sc->h.index_every == 0) {
 			if (tm_le32(sc->conn_index + 4 * (size_t)(i /
@@ -625,7 +631,8 @@ static int check_conn_records(struct tm_sc *sc, uint32_t *all,
 		for (uint64_t k = k0; k < c.n_pkts; k++) {
 			uint64_t v;
 
-			if (tm_rd_varint(&rec, &v) || (v >> 1) == 0 ||
+			if ((c.v2 ? tm_sc_pos_value(&rec, &bit, c.pos_k, &v) :
+			    tm_rd_varint(&rec, &v)) || (v >> 1) == 0 ||
 			    (v >> 1) > sc->h.pcap_size ||
 			    prev + (v >> 1) + 16 > sc->h.pcap_size ||
 			    prev + (v >> 1) < 24 ||
@@ -639,6 +646,16 @@ static int check_conn_records(struct tm_sc *sc, uint32_t *all,
 				    sc->h.n_packets);
 			all[total + k] = (uint32_t)prev;
 		}
+		/* v2: the last byte's unused bits are 0; a single packet
+		 * has k 6 */
+		if (bit && (rec.p[0] & (0xffu >> bit)))
+			return bad(err, errlen, "connection %" PRIu32 ": "
+			    "padding bits set", i);
+		if (bit)
+			rec.p++;
+		if (c.v2 && c.n_pkts == 1 && c.pos_k != TM_SC_POS_K0)
+			return bad(err, errlen, "connection %" PRIu32 ": "
+			    "position code for no position", i);
 		if (tm_rd_left(&rec))
 			return bad(err, errlen, "connection %" PRIu32 ": %zu "
 			    "bytes left over", i, tm_rd_left(&rec));
@@ -1011,6 +1028,9 @@ void tm_sc_pos_begin(struct tm_sc_pos *it, const struct tm_sc_conn *c)
 	it->first_dir = c->first_dir;
 	it->left = c->n_pkts;
 	it->limit = c->pcap_size;
+	it->v2 = c->v2;
+	it->k = c->pos_k;
+	it->bit = 0;
 }
 
 int tm_sc_pos_next(struct tm_sc_pos *it, uint64_t *off, int *dir)
@@ -1026,7 +1046,8 @@ int tm_sc_pos_next(struct tm_sc_pos *it, uint64_t *off, int *dir)
 	}
 	/* bounded even when not validated at open (light): a position
 	 * outside the pcap ends the list */
-	if (!it->left || tm_rd_varint(&it->rd, &v) || (v >> 1) == 0 ||
+	if (!it->left || (it->v2 ? tm_sc_pos_value(&it->rd, &it->bit, it->k,
+	    &v) : tm_rd_varint(&it->rd, &v)) || (v >> 1) == 0 ||
 	    (v >> 1) > it->limit || it->off + (v >> 1) + 16 > it->limit) {
 		it->left = 0;
 		return 0;

@@ -1063,25 +1063,93 @@ struct v2prev {
 	uint64_t off;
 };
 
+/* Bits of the Exp-Golomb code of q (order 0). */
+static unsigned eg0_bits(uint64_t q)
+{
+	return 2u * (unsigned)(64 - __builtin_clzll(q + 1)) - 1u;
+}
+
+struct bitw {
+	uint8_t *p;
+	unsigned bit;		/* bits used in *p */
+};
+
+static void put_bits(struct bitw *w, uint64_t x, unsigned n)
+{
+	while (n) {
+		unsigned room = 8 - w->bit, take = n < room ? n : room;
+
+		*w->p |= (uint8_t)(((x >> (n - take)) & ((1u << take) - 1)) <<
+		    (room - take));
+		n -= take;
+		w->bit += take;
+		if (w->bit == 8) {
+			w->bit = 0;
+			*++w->p = 0;
+		}
+	}
+}
+
 static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
     uint32_t id, uint32_t shape, const uint32_t *aidx, int64_t unit,
-    struct v2prev *pv)
+    struct v2prev *pv, uint64_t **vals, size_t *capv)
 {
 	const struct bconn *c = &b->c[id];
 	const struct bhot *h = &b->h[id];
-	const uint8_t *hd = b->ch[h->head].d;
-	uint64_t first_pos = 0, t, op;
+	uint64_t first_pos = 0, t, op, sum = 0, bits = 0, npk, cur = 0;
 	uint64_t dur = (uint64_t)(h->last - h->first) / (uint64_t)unit;
-	size_t skip = 0, len;
+	size_t skip = 0, len, nv = 0;
+	unsigned k = TM_SC_POS_K0;
 	uint8_t *p;
 
-	/* the first position is the head chunk's first varint (as v1
-	 * writes it: offset << 1 | direction) */
-	for (unsigned sh = 0; ; sh += 7) {
-		first_pos |= (uint64_t)(hd[skip] & 0x7f) << sh;
-		if (!(hd[skip++] & 0x80))
-			break;
+	/* the positions as tm_scb_packet encoded them (varints of offset
+	 * difference << 1 | direction, the first from 0) */
+	if (*capv < h->npkts) {
+		size_t cap = *capv ? *capv : 1024;
+		uint64_t *nvals;
+
+		while (cap < h->npkts)
+			cap *= 2;
+		nvals = realloc(*vals, cap * sizeof(**vals));
+		if (!nvals) {
+			o->failed = 1;
+			return;
+		}
+		*vals = nvals;
+		*capv = cap;
 	}
+	for (uint32_t ci = h->head; ci; ci = b->ch[ci].next) {
+		const uint8_t *d = b->ch[ci].d;
+		size_t n = ci == h->tail ? h->fill : CHUNK_DATA;
+
+		for (size_t q = 0; q < n; q++) {
+			/* a varint may span two chunks */
+			cur |= (uint64_t)(d[q] & 0x7f) << (7 * skip);
+			if (d[q] & 0x80) {
+				skip++;
+			} else {
+				(*vals)[nv++] = cur;
+				cur = 0;
+				skip = 0;
+			}
+		}
+	}
+	first_pos = (*vals)[0];
+	for (size_t q = 1; q < nv; q++)
+		sum += (*vals)[q];
+	if (nv > 1) {
+		/* k: about log2 of the mean, 6 to 13 */
+		uint64_t mean = sum / (nv - 1);
+
+		k = mean ? 63u - (unsigned)__builtin_clzll(mean) : 0;
+		if (k < TM_SC_POS_K0)
+			k = TM_SC_POS_K0;
+		if (k > TM_SC_POS_K0 + 7)
+			k = TM_SC_POS_K0 + 7;
+		for (size_t q = 1; q < nv; q++)
+			bits += eg0_bits((*vals)[q] >> k) + k;
+	}
+	npk = (uint64_t)(h->npkts - 1) << 3 | (k - TM_SC_POS_K0);
 	t = tm_zz((h->first - pv->first) / unit);
 	op = tm_zz((int64_t)(first_pos >> 1) - (int64_t)pv->off) << 1 |
 	    (first_pos & 1);
@@ -1092,8 +1160,8 @@ static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
 	    (fam_code(c->key.fam_b) ? tm_varint_len(aidx[1]) : 0) +
 	    ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
 	    ((c->flags & TM_SC_C_SPI) ? 4 : 0) +
-	    tm_varint_len(dur) + tm_varint_len(h->npkts) + h->pos_bytes - skip;
-	p = tm_sbuf_grow(o, len + 10);
+	    tm_varint_len(dur) + tm_varint_len(npk) + (bits + 7) / 8;
+	p = tm_sbuf_grow(o, len + 11);
 	if (!p)
 		return;
 	p += tm_put_varint(p, len);
@@ -1114,13 +1182,20 @@ static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
 		p += 4;
 	}
 	p += tm_put_varint(p, dur);
-	p += tm_put_varint(p, h->npkts);
-	for (uint32_t ci = h->head; ci; ci = b->ch[ci].next) {
-		size_t n = ci == h->tail ? h->fill : CHUNK_DATA;
+	p += tm_put_varint(p, npk);
+	{
+		struct bitw w = { p, 0 };
 
-		memcpy(p, b->ch[ci].d + skip, n - skip);
-		p += n - skip;
-		skip = 0;
+		*p = 0;
+		for (size_t q = 1; q < nv; q++) {
+			uint64_t v = (*vals)[q];
+
+			/* the quotient + 1 in 2L - 1 bits (L its length):
+			 * L - 1 zeros, then its L bits */
+			put_bits(&w, (v >> k) + 1, eg0_bits(v >> k));
+			put_bits(&w, v & ((1u << k) - 1), k);
+		}
+		p += (bits + 7) / 8;
 	}
 	o->n = (size_t)(p - o->p);
 }
@@ -1181,6 +1256,8 @@ static int emit_records(struct tm_sbuf *out, const struct tm_scb *b,
 	const struct fin f = *fp;
 	size_t nsec = *nsecp;
 	struct v2prev pv = { min_ts, 0 };
+	uint64_t *vals = NULL;	/* v2: one record's positions */
+	size_t capv = 0;
 	int rc;
 
 	/* connection records straight into the output, then the index of
@@ -1222,7 +1299,8 @@ static int emit_records(struct tm_sbuf *out, const struct tm_scb *b,
 			if (version >= 2)
 				put_record_v2(out, b, id,
 				    f.shape_new[f.shape_of[id]],
-				    aidx + 2 * (size_t)i, unit, &pv);
+				    aidx + 2 * (size_t)i, unit, &pv, &vals,
+				    &capv);
 			else
 				put_record(out, b, id,
 				    f.shape_new[f.shape_of[id]], c->app ?
@@ -1235,8 +1313,9 @@ static int emit_records(struct tm_sbuf *out, const struct tm_scb *b,
 		tm_sbuf_bytes(out, idx.p, idx.n);
 		sec[nsec].len = out->n - sec[nsec].off;
 		nsec++;
-		rc = idx.failed ? -1 : 0;
+		rc = idx.failed || out->failed ? -1 : 0;
 		tm_sbuf_free(&idx);
+		free(vals);
 		*nsecp = nsec;
 		return rc;
 	}

@@ -28,6 +28,7 @@ flow files.
 Standard library only.
 """
 import argparse
+import bisect
 import collections
 import json
 import os
@@ -362,19 +363,40 @@ def parse_sidecar(path):
         n = rec.varint()
         if ver == 1:
             pos, prev = [], 0
+            for _ in range(n):
+                v = rec.varint()
+                prev += v >> 1
+                pos.append((prev, v & 1))
         else:
-            prev = pos[0][0]
-        for _ in range(n - len(pos)):
-            v = rec.varint()
-            prev += v >> 1
-            pos.append((prev, v & 1))
+            # (packets - 1) << 3 | (k - 6), then the positions after the
+            # first bit-coded: the quotient v >> k + 1 in Exp-Golomb
+            # (L - 1 zero bits, then its L bits), then the k low bits of
+            # v, most significant bit first; the last byte padded with 0
+            k, n = 6 + (n & 7), (n >> 3) + 1
+            if n == 1 and k != 6:
+                raise Bad('record %d position code' % i)
+            bits = ''.join(format(x, '08b') for x in
+                           b[rec.p:rec.end])
+            at, prev = 0, pos[0][0]
+            for _ in range(n - 1):
+                z = 0
+                while bits[at + z] == '0':
+                    z += 1
+                q = int(bits[at + z:at + 2 * z + 1], 2) - 1
+                at += 2 * z + 1
+                v = q << k | (int(bits[at:at + k], 2) if k else 0)
+                at += k
+                prev += v >> 1
+                pos.append((prev, v & 1))
+            if at > len(bits) or (len(bits) - at) >= 8 or \
+                    '1' in bits[at:]:
+                raise Bad('record %d positions' % i)
+            rec.p = rec.end
         if rec.p != rec.end:
             raise Bad('record %d' % i)
         c['pos'] = pos
-        c['ctx'] = None
-        for k in range(nctx):
-            if bounds[k] <= i < bounds[k + 1]:
-                c['ctx'] = k
+        k = bisect.bisect_right(bounds, i) - 1
+        c['ctx'] = k if 0 <= k < nctx else None
         conns.append(c)
     if r.p != r.end:
         raise Bad('records')

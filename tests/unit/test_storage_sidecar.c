@@ -826,8 +826,40 @@ static void test_damage(void **state)
 		c[cn.pos - bt.p] = 0;
 		reseal(c, bt.n);
 		refused(c, bt.n, "connection 0: position 1 is bad");
-		FRESH();
-		c[at] ^= 1;			/* the direction bit only */
+		/* v2 positions are bit-coded: the last position's direction
+		 * is the last bit of the code, then 0 bits to the byte */
+		{
+			struct tm_sc_pos it;
+			uint64_t off, prev = 0, bits = 0;
+			int dir, first = 1;
+
+			tm_sc_pos_begin(&it, &cn);
+			while (tm_sc_pos_next(&it, &off, &dir)) {
+				uint64_t v = (off - prev) << 1 | (uint64_t)dir,
+				    q = v >> cn.pos_k;
+
+				prev = off;
+				if (first) {
+					first = 0;
+					continue;
+				}
+				bits += 2u * (unsigned)(64 -
+				    __builtin_clzll(q + 1)) - 1 + cn.pos_k;
+			}
+			assert_true(bits > 0);
+			assert_int_equal((size_t)(cn.pos_end - cn.pos),
+			    (bits + 7) / 8);
+			if (bits % 8) {
+				FRESH();
+				c[at] |= 1;	/* a padding bit */
+				reseal(c, bt.n);
+				refused(c, bt.n, "connection 0: padding bits "
+				    "set");
+			}
+			at = (size_t)(cn.pos - bt.p) + (bits - 1) / 8;
+			FRESH();
+			c[at] ^= (uint8_t)(0x80u >> ((bits - 1) % 8));
+		}
 		reseal(c, bt.n);
 		{
 			/* accepted: directions are not cross-checked here
@@ -953,6 +985,23 @@ static void test_damage(void **state)
 		    tm_le32(f + 12 + 4) + 1] = 0;
 		reseal(m, mn);
 		refused(m, mn, "field port: values not sorted at 16");
+		free(m);
+		/* a connection of one packet whose position code has a k */
+		build_many(&m, &mn);
+		f = section(m, TM_SC_S_CONNS, &len);
+		{
+			struct tm_rd r = { f, f + len };
+			uint64_t x;
+
+			for (int q = 0; q < 6; q++)	/* length .. addr b */
+				assert_int_equal(tm_rd_varint(&r, &x), 0);
+			r.p += 4;			/* ports */
+			assert_int_equal(tm_rd_varint(&r, &x), 0); /* dur */
+			assert_int_equal(r.p[0], 0);	/* 1 packet, k 6 */
+			m[r.p - m] = 1;
+		}
+		reseal(m, mn);
+		refused(m, mn, "connection 0: position code for no position");
 		free(m);
 	}
 #undef FRESH
