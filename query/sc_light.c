@@ -254,26 +254,33 @@ fail:
 int tm_sc_contexts_light(struct tm_sc_light *l, char *err, size_t errlen)
 {
 	struct tm_sc *sc = &l->sc;
-	struct tm_rd r = { l->ctx_sec, l->ctx_sec + l->ctx_len };
+	uint32_t at;
 
 	if (sc->ctx)
 		return 0;
 	if (sc->h.n_contexts > l->ctx_len)	/* a byte each at least */
 		return bad(err, errlen, "contexts: %" PRIu32 " in %zu bytes",
 		    sc->h.n_contexts, l->ctx_len);
-	sc->ctx = calloc((size_t)sc->h.n_contexts + 1, sizeof(*sc->ctx));
-	if (!sc->ctx)
-		return bad(err, errlen, "out of memory");
-	for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
-		sc->ctx[i] = r.p;
-		if (skip_ctx(&r, sc->h.n_strings)) {
-			free(sc->ctx);
-			sc->ctx = NULL;
-			return bad(err, errlen, "contexts: record %" PRIu32
-			    " is malformed", i);
-		}
+	/* where each starts (v2: unfolded from the shared prefixes); each
+	 * one parses within the bytes (tm_sc_context reads them) */
+	if (tm_sc_ctx_unfold(sc, l->ctx_sec, l->ctx_len, &at))
+		goto bad;
+	for (at = 0; at < sc->h.n_contexts; at++) {
+		struct tm_rd r = { sc->ctx[at], sc->ctx_end };
+
+		if (skip_ctx(&r, sc->h.n_strings))
+			goto bad;
 	}
 	return 0;
+bad:
+	free(sc->ctx);
+	free(sc->ctx_mem);
+	sc->ctx = NULL;
+	sc->ctx_mem = NULL;
+	if (at == UINT32_MAX)
+		return bad(err, errlen, "out of memory");
+	return bad(err, errlen, "contexts: record %" PRIu32 " is malformed",
+	    at);
 }
 
 int tm_sc_conn_get_safe(const struct tm_sc *sc, uint32_t id,
@@ -297,6 +304,7 @@ int tm_sc_conn_packets_safe(const struct tm_sc *sc, uint32_t id,
 void tm_sc_close_light(struct tm_sc_light *l)
 {
 	free(l->sc.strings);
+	free(l->sc.ctx_mem);
 	tm_sc_cursor_free(l->sc.cur);
 	free(l->sc.ctx);
 	if (l->map)

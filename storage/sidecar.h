@@ -231,7 +231,10 @@ struct tm_sc {
 	const uint8_t *dir;		/* n_dir x 16 */
 	uint32_t n_dir;
 	const char **strings;		/* n_strings, NUL-terminated, in buf */
-	const uint8_t **ctx;		/* n_contexts records */
+	const uint8_t **ctx;		/* n_contexts records (v2: unfolded
+					 * into ctx_mem), ... */
+	const uint8_t *ctx_end;		/* ... which end by here */
+	uint8_t *ctx_mem;
 	const uint8_t *ctx_conns;	/* (n_contexts + 1) x le32 */
 	const uint8_t *conn_index;	/* every index_every-th record */
 	const uint8_t *conns;

@@ -91,6 +91,14 @@ static inline int tm_sc_pos_value(struct tm_rd *r, uint8_t *bit,
 	return 0;
 }
 
+/* Sets sc->ctx[] (allocated here) to where each of the n_contexts
+ * contexts of section (p, len) starts, and sc->ctx_end: v1 in the
+ * section, v2 unfolded (each is the bytes it shares with the one before,
+ * then its own) into sc->ctx_mem. 0, or -1 with the context's index in
+ * *at (UINT32_MAX: out of memory). Each record is then still to check. */
+int tm_sc_ctx_unfold(struct tm_sc *sc, const uint8_t *p, size_t len,
+    uint32_t *at);
+
 /* zigzag: signed differences as varints */
 static inline uint64_t tm_zz(int64_t x)
 {

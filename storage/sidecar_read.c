@@ -316,22 +316,88 @@ static int ctx_record(const struct tm_sc *sc, struct tm_rd *r,
 	return 0;
 }
 
+/* The largest context record: 8 VLANs, 8 tunnels of two IPv6 addresses,
+ * six identifiers and a name. */
+#define CTX_MAX (2 + 2 * TM_MAX_VLANS + TM_MAX_TUNNELS * (3 + 32 + 24 + 2 + 10))
+
+int tm_sc_ctx_unfold(struct tm_sc *sc, const uint8_t *p, size_t len,
+    uint32_t *at)
+{
+	struct tm_rd r = { p, p + len };
+	size_t total = 0, prev = 0;
+
+	*at = 0;
+	sc->ctx = calloc((size_t)sc->h.n_contexts + 1, sizeof(*sc->ctx));
+	if (!sc->ctx) {
+		*at = UINT32_MAX;
+		return -1;
+	}
+	if (sc->h.version < 2) {	/* one after the other */
+		sc->ctx_end = p + len;
+		for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
+			*at = i;
+			sc->ctx[i] = r.p;
+			if (ctx_record(sc, &r, NULL))
+				return -1;
+		}
+		return 0;
+	}
+	/* v2: sizes first (bounded by the section: each takes 2 bytes at
+	 * least), then the bytes */
+	for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
+		uint64_t sh, m;
+
+		*at = i;
+		if (tm_rd_varint(&r, &sh) || tm_rd_varint(&r, &m) ||
+		    sh > prev || m == 0 || m > tm_rd_left(&r) ||
+		    sh + m > CTX_MAX)
+			return -1;
+		r.p += m;
+		prev = (size_t)(sh + m);
+		total += prev;
+	}
+	sc->ctx_mem = malloc(total + 1);
+	if (!sc->ctx_mem) {
+		*at = UINT32_MAX;
+		return -1;
+	}
+	r.p = p;
+	total = 0;
+	for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
+		uint64_t sh = 0, m = 0;
+
+		tm_rd_varint(&r, &sh);	/* read whole above */
+		tm_rd_varint(&r, &m);
+		sc->ctx[i] = sc->ctx_mem + total;
+		if (sh)
+			memcpy(sc->ctx_mem + total, sc->ctx[i - 1], sh);
+		memcpy(sc->ctx_mem + total + sh, r.p, m);
+		r.p += m;
+		total += (size_t)(sh + m);
+	}
+	sc->ctx[sc->h.n_contexts] = sc->ctx_mem + total;
+	sc->ctx_end = sc->ctx_mem + total;
+	return 0;
+}
+
 static int check_contexts(struct tm_sc *sc, const uint8_t *p, size_t len,
     char *err, size_t errlen)
 {
-	struct tm_rd r = { p, p + len };
+	uint32_t at;
 
 	if (sc->h.n_contexts > len)	/* a byte each at least */
 		return bad(err, errlen, "contexts: %" PRIu32 " in %zu bytes",
 		    sc->h.n_contexts, len);
-	sc->ctx = calloc((size_t)sc->h.n_contexts + 1, sizeof(*sc->ctx));
-	if (!sc->ctx)
-		return bad(err, errlen, "out of memory");
+	if (tm_sc_ctx_unfold(sc, p, len, &at))
+		return at == UINT32_MAX ? bad(err, errlen, "out of memory") :
+		    bad(err, errlen, "contexts: record %" PRIu32 " is "
+		    "malformed", at);
 	for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
-		const uint8_t *start = r.p;
+		const uint8_t *start = sc->ctx[i];
+		struct tm_rd r = { start, sc->ctx_end };
 
-		sc->ctx[i] = start;
-		if (ctx_record(sc, &r, NULL))
+		if (ctx_record(sc, &r, NULL) || (sc->h.version >= 2 &&
+		    r.p != sc->ctx[i + 1]))
 			return bad(err, errlen, "contexts: record %" PRIu32
 			    " is malformed", i);
 		/* canonical order: by bytes, each context once */
@@ -346,9 +412,37 @@ static int check_contexts(struct tm_sc *sc, const uint8_t *p, size_t len,
 				    "at %" PRIu32, i);
 		}
 	}
-	if (tm_rd_left(&r))
-		return bad(err, errlen, "contexts: %zu bytes left over",
-		    tm_rd_left(&r));
+	if (sc->h.version < 2) {
+		struct tm_rd r = { p, p + len };
+
+		if (sc->h.n_contexts) {
+			r.p = sc->ctx[sc->h.n_contexts - 1];
+			ctx_record(sc, &r, NULL);
+		}
+		if (tm_rd_left(&r))
+			return bad(err, errlen, "contexts: %zu bytes left over",
+			    tm_rd_left(&r));
+		return 0;
+	}
+	/* v2: each shares with the one before exactly their common prefix */
+	{
+		struct tm_rd r = { p, p + len };
+
+		for (uint32_t i = 0; i < sc->h.n_contexts; i++) {
+			uint64_t sh = 0, m = 0;
+
+			tm_rd_varint(&r, &sh);
+			tm_rd_varint(&r, &m);
+			if (i && sh < (uint64_t)(sc->ctx[i] - sc->ctx[i - 1]) &&
+			    r.p[0] == sc->ctx[i - 1][sh])
+				return bad(err, errlen, "contexts: record %"
+				    PRIu32 " shares less than it could", i);
+			r.p += m;
+		}
+		if (tm_rd_left(&r))
+			return bad(err, errlen, "contexts: %zu bytes left over",
+			    tm_rd_left(&r));
+	}
 	return 0;
 }
 
@@ -753,6 +847,7 @@ void tm_sc_close(struct tm_sc *sc)
 {
 	free(sc->strings);
 	free(sc->ctx);
+	free(sc->ctx_mem);
 	tm_sc_cursor_free(sc->cur);
 	free(sc->owned);
 	if (sc->map)
@@ -926,7 +1021,7 @@ void tm_sc_context(const struct tm_sc *sc, uint32_t i,
 	if (i >= sc->h.n_contexts)
 		return;
 	r.p = sc->ctx[i];
-	r.end = sc->buf + sc->len;
+	r.end = sc->ctx_end;
 	ctx_record(sc, &r, out);	/* validated at open */
 }
 

@@ -1657,9 +1657,24 @@ int tm_scb_finish(struct tm_scb *b, const struct tm_scb_meta *m,
 	sec[nsec].off = out->n;
 	for (uint32_t i = 0; i < f.n_ctx; i++) {
 		uint32_t ci = f.ctx_order[i];
+		const uint8_t *c = f.ctx_bytes.p + f.ctx_off[ci];
+		uint32_t sh = 0;
 
-		tm_sbuf_bytes(out, f.ctx_bytes.p + f.ctx_off[ci],
-		    f.ctx_len[ci]);
+		if (version >= 2 && i) {
+			/* v2: the bytes shared with the context before (they
+			 * are sorted: often most of them), then the rest */
+			uint32_t pi = f.ctx_order[i - 1];
+			const uint8_t *pc = f.ctx_bytes.p + f.ctx_off[pi];
+
+			while (sh < f.ctx_len[ci] && sh < f.ctx_len[pi] &&
+			    c[sh] == pc[sh])
+				sh++;
+		}
+		if (version >= 2) {
+			tm_sbuf_varint(out, sh);
+			tm_sbuf_varint(out, f.ctx_len[ci] - sh);
+		}
+		tm_sbuf_bytes(out, c + sh, f.ctx_len[ci] - sh);
 	}
 	sec[nsec].len = out->n - sec[nsec].off;
 	nsec++;

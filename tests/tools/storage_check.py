@@ -267,7 +267,25 @@ def parse_sidecar(path):
         raise Bad('directory size')
     # contexts
     off, ln = secs[3]
-    r = Rd(b, off, off + ln)
+    cb, cend = b, off + ln
+    if ver >= 2:
+        # each context: varint bytes shared with the one before, varint
+        # bytes that follow, those bytes; unfolded, a version 1 record
+        r = Rd(b, off, off + ln)
+        unf, prev = bytearray(), b''
+        for k in range(nctx):
+            sh, m = r.varint(), r.varint()
+            if sh > len(prev) or m == 0:
+                raise Bad('context %d' % k)
+            cur = prev[:sh] + r.raw(m)
+            if sh < len(prev) and cur[sh] == prev[sh]:
+                raise Bad('context %d shares less than it could' % k)
+            unf += cur
+            prev = cur
+        if r.p != r.end:
+            raise Bad('contexts')
+        cb, off, cend = bytes(unf), 0, len(unf)
+    r = Rd(cb, off, cend)
     ctxs, raws = [], []
     for _ in range(nctx):
         p0 = r.p
@@ -287,7 +305,7 @@ def parse_sidecar(path):
             t['name'] = strings[nm - 1] if nm else None
             tuns.append(t)
         ctxs.append({'vlans': vlans, 'tunnels': tuns})
-        raws.append(b[p0:r.p])
+        raws.append(cb[p0:r.p])
     if r.p != r.end or raws != sorted(raws) or len(set(raws)) != len(raws):
         raise Bad('contexts')
     S['contexts'] = ctxs

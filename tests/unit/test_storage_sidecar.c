@@ -638,6 +638,42 @@ static void test_every_byte(void **state)
 	free(bt.p);
 }
 
+/* p (n bytes) with section id's bytes replaced by rep (rn bytes): the
+ * sections after it moved, the sizes and checksums made right. A new
+ * buffer in *out, its size returned. */
+static size_t splice(const uint8_t *p, size_t n, uint32_t id,
+    const uint8_t *rep, size_t rn, uint8_t **out)
+{
+	uint32_t ns = tm_le32(p + 92);
+	size_t off = 0, len = 0, m;
+	uint8_t *c;
+
+	for (uint32_t i = 0; i < ns; i++)
+		if (tm_le32(p + 128 + 24 * i) == id) {
+			off = tm_le64(p + 128 + 24 * i + 8);
+			len = tm_le64(p + 128 + 24 * i + 16);
+		}
+	assert_true(off > 0);
+	m = n - len + rn;
+	c = malloc(m);
+	assert_non_null(c);
+	memcpy(c, p, off);
+	memcpy(c + off, rep, rn);
+	memcpy(c + off + rn, p + off + len, n - off - len);
+	for (uint32_t i = 0; i < ns; i++) {
+		uint8_t *e = c + 128 + 24 * i;
+
+		if (tm_le32(e) == id)
+			tm_put_le64(e + 16, rn);
+		else if (tm_le64(e + 8) > off)
+			tm_put_le64(e + 8, tm_le64(e + 8) - len + rn);
+	}
+	tm_put_le64(c + 16, m);
+	reseal(c, m);
+	*out = c;
+	return m;
+}
+
 /* A sidecar of 40 UDP connections, one packet each, client ports 1000
  * apart: dictionaries of more than one block. */
 static void build_many(uint8_t **p, size_t *n)
@@ -652,10 +688,13 @@ static void build_many(uint8_t **p, size_t *n)
 	for (uint32_t i = 0; i < 40; i++) {
 		struct tm_key k = key4(0x0a000001, 0x0a010000 + i,
 		    (uint16_t)(2000 + 1000 * i), 53, 17);
+		struct tm_ctx_view v;
 		uint32_t id;
 
+		ctx_vlan(&v);
+		v.vlans[0] = (uint16_t)(100 + i % 3);	/* 3 contexts */
 		assert_int_equal(tm_scb_conn(b, &k, TM_SC_C_PROTO |
-		    TM_SC_C_PORTS, NULL, &id), 0);
+		    TM_SC_C_PORTS, &v, &id), 0);
 		assert_int_equal(tm_scb_packet(b, id, 0, off,
 		    1764000000000000000LL + i * 1000, 60, 60), 0);
 		off += 16 + 60;
@@ -768,6 +807,56 @@ static void test_damage(void **state)
 	FRESH();
 	s = section(c, TM_SC_S_CONTEXTS, &len);
 	c[s - c] = 9;			/* more VLANs than possible */
+	reseal(c, bt.n);
+	refused(c, bt.n, "contexts: record 0 is malformed");
+	/* v2 contexts: the second shares one byte less than it could
+	 * (its own bytes one more): VLANs 100, 101, 102 share their
+	 * counts (01 00), the ids are little-endian */
+	{
+		uint8_t *mb, rep[256], *m;
+		size_t mbn, rn = 0, mn;
+		const uint8_t *cs;
+		struct tm_rd r;
+		uint64_t s0 = 9, m0 = 9, s1 = 9, m1 = 9;
+
+		build_many(&mb, &mbn);
+		cs = section(mb, TM_SC_S_CONTEXTS, &len);
+		r.p = cs;
+		r.end = cs + len;
+		assert_true(len < sizeof(rep) - 1);
+		assert_int_equal(tm_rd_varint(&r, &s0), 0);
+		assert_int_equal(tm_rd_varint(&r, &m0), 0);
+		assert_true(s0 == 0 && m0 == 4);
+		r.p += m0;
+		assert_int_equal(tm_rd_varint(&r, &s1), 0);
+		assert_int_equal(tm_rd_varint(&r, &m1), 0);
+		assert_true(s1 == 2 && m1 == 2);
+		rn = (size_t)(r.p - cs) - 2;		/* context 0 */
+		memcpy(rep, cs, rn);
+		rep[rn++] = 1;
+		rep[rn++] = 3;
+		rep[rn++] = cs[2 + 1];		/* context 0's byte 1 */
+		memcpy(rep + rn, r.p, (size_t)(cs + len - r.p));
+		rn += (size_t)(cs + len - r.p);
+		mn = splice(mb, mbn, TM_SC_S_CONTEXTS, rep, rn, &m);
+		refused(m, mn, "contexts: record 1 shares less than it could");
+		free(m);
+		/* the section as it was, through splice: accepted */
+		mn = splice(mb, mbn, TM_SC_S_CONTEXTS, cs, len, &m);
+		{
+			struct tm_sc sc;
+			char err[256];
+
+			assert_int_equal(tm_sc_open(&sc, m, mn, err,
+			    sizeof(err)), 0);
+			tm_sc_close(&sc);
+		}
+		free(m);
+		free(mb);
+	}
+	FRESH();
+	s = section(bt.p, TM_SC_S_CONTEXTS, &len);
+	c[s - bt.p + 1] = 0;		/* context 0: no bytes of its own */
 	reseal(c, bt.n);
 	refused(c, bt.n, "contexts: record 0 is malformed");
 	FRESH();
