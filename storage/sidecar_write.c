@@ -686,11 +686,10 @@ static void pairs_value(const struct pairs *ps, size_t i, unsigned width,
 	}
 }
 
-/* Called with each value of a field as it is written: its index, and
- * the ids that have it. */
+/* Called with each (value, id) pair of a field as it is written: the
+ * value's index and the pair's id (then id << 1 | endpoint). */
 struct vhook {
-	void (*fn)(void *arg, uint32_t vi, const uint8_t *v,
-	    const uint32_t *ids, uint32_t n);
+	void (*fn)(void *arg, uint32_t vi, uint32_t id);
 	void *arg;
 };
 
@@ -745,14 +744,22 @@ static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
 		uint8_t v[16], v2[16];
 		uint32_t id, n = 0, ref;
 
+		/* with a hook, the pairs' ids are id << 1 | endpoint (b: 1),
+		 * the hook is told them, the posting has the ids */
 		pairs_value(ps, i, width, v, &id);
-		ids[n++] = id;
+		if (hook)
+			hook->fn(hook->arg, (uint32_t)nv, id);
+		ids[n++] = id >> (hook ? 1 : 0);
 		for (i++; i < ps->n; i++) {
 			uint32_t id2;
 
 			pairs_value(ps, i, width, v2, &id2);
 			if (memcmp(v, v2, width) != 0)
 				break;
+			if (hook) {
+				hook->fn(hook->arg, (uint32_t)nv, id2);
+				id2 >>= 1;
+			}
 			if (id2 != ids[n - 1])
 				ids[n++] = id2;
 		}
@@ -789,8 +796,6 @@ static int emit_field(struct tm_sbuf *out, struct pairs *ps, unsigned width,
 			if (blob.n > 0x7fffffffu)
 				blob.failed = 1;
 		}
-		if (hook)
-			hook->fn(hook->arg, (uint32_t)nv, v, ids, n);
 		if (version >= 2) {
 			dict_put(&dict, &blocks, nv, v, prev, width, n == 1 ?
 			    (uint64_t)ids[0] << 1 | 1 : (uint64_t)ref << 1);
@@ -1069,25 +1074,29 @@ static unsigned eg0_bits(uint64_t q)
 	return 2u * (unsigned)(64 - __builtin_clzll(q + 1)) - 1u;
 }
 
+/* Bits, most significant first, into bytes: acc holds n < 8 of them
+ * between calls. */
 struct bitw {
 	uint8_t *p;
-	unsigned bit;		/* bits used in *p */
+	uint64_t acc;
+	unsigned n;
 };
 
-static void put_bits(struct bitw *w, uint64_t x, unsigned n)
+/* x in nbits bits (at most 56). */
+static void put_bits(struct bitw *w, uint64_t x, unsigned nbits)
 {
-	while (n) {
-		unsigned room = 8 - w->bit, take = n < room ? n : room;
-
-		*w->p |= (uint8_t)(((x >> (n - take)) & ((1u << take) - 1)) <<
-		    (room - take));
-		n -= take;
-		w->bit += take;
-		if (w->bit == 8) {
-			w->bit = 0;
-			*++w->p = 0;
-		}
+	w->acc = w->acc << nbits | x;
+	w->n += nbits;
+	while (w->n >= 8) {
+		w->n -= 8;
+		*w->p++ = (uint8_t)(w->acc >> w->n);
 	}
+}
+
+static void put_bits_end(struct bitw *w)
+{
+	if (w->n)
+		*w->p++ = (uint8_t)(w->acc << (8 - w->n));
 }
 
 static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
@@ -1184,45 +1193,31 @@ static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
 	p += tm_put_varint(p, dur);
 	p += tm_put_varint(p, npk);
 	{
-		struct bitw w = { p, 0 };
+		struct bitw w = { p, 0, 0 };
 
-		*p = 0;
 		for (size_t q = 1; q < nv; q++) {
 			uint64_t v = (*vals)[q];
 
 			/* the quotient + 1 in 2L - 1 bits (L its length):
-			 * L - 1 zeros, then its L bits */
+			 * L - 1 zeros, then its L bits (v < 2^34, so at
+			 * most 55 bits) */
 			put_bits(&w, (v >> k) + 1, eg0_bits(v >> k));
 			put_bits(&w, v & ((1u << k) - 1), k);
 		}
-		p += (bits + 7) / 8;
+		put_bits_end(&w);
+		p = w.p;
 	}
 	o->n = (size_t)(p - o->p);
 }
 
 /* Notes the dictionary index of each connection's addresses (the
- * addr4/addr6 hook of emit_field). */
-struct aidx_arg {
-	const struct tm_scb *b;
-	const uint32_t *conn_order;
-	uint32_t *aidx;		/* 2 per connection: endpoint a, b */
-	uint8_t fam;		/* 4 or 6 */
-};
-
-static void note_aidx(void *arg, uint32_t vi, const uint8_t *v,
-    const uint32_t *ids, uint32_t n)
+ * addr4/addr6 hook of emit_field): aidx has 2 per connection, endpoint
+ * a then b, and the pairs' ids say which. */
+static void note_aidx(void *arg, uint32_t vi, uint32_t id)
 {
-	struct aidx_arg *a = arg;
-	size_t w = a->fam == 4 ? 4 : 16;
+	uint32_t *aidx = arg;
 
-	for (uint32_t k = 0; k < n; k++) {
-		const struct bconn *c = &a->b->c[a->conn_order[ids[k]]];
-
-		if (c->key.fam_a == a->fam && memcmp(c->key.addr_a, v, w) == 0)
-			a->aidx[2 * (size_t)ids[k]] = vi;
-		if (c->key.fam_b == a->fam && memcmp(c->key.addr_b, v, w) == 0)
-			a->aidx[2 * (size_t)ids[k] + 1] = vi;
-	}
+	aidx[id] = vi;
 }
 
 struct section {
@@ -1360,12 +1355,14 @@ static int emit_postings(struct tm_sbuf *out, const struct tm_scb *b,
 			pb = c->key.fam_b == 4 ? &ps[TM_SC_ADDR4] :
 			    c->key.fam_b == 6 ? &ps[TM_SC_ADDR6] : NULL;
 
+			/* v2: id << 1 | endpoint, for the records' address
+			 * indexes (emit_field's hook) */
 			if (pa)
 				pairs_add(pa, c->key.addr_a, c->key.fam_a == 4 ?
-				    4 : 16, i);
+				    4 : 16, aidx ? i << 1 : i);
 			if (pb)
 				pairs_add(pb, c->key.addr_b, c->key.fam_b == 4 ?
-				    4 : 16, i);
+				    4 : 16, aidx ? i << 1 | 1 : i);
 			if (c->flags & TM_SC_C_PORTS) {
 				tm_sc_be16(v, c->key.port_a);
 				pairs_add(&ps[TM_SC_PORT], v, 2, i);
@@ -1402,9 +1399,7 @@ static int emit_postings(struct tm_sbuf *out, const struct tm_scb *b,
 		for (unsigned fi = 0; fi < TM_SC_NFIELDS && !bad; fi++) {
 			const struct tm_sc_field_info *fd = &tm_sc_fields[fi];
 
-			struct aidx_arg aa = { b, f.conn_order, aidx,
-				fi == TM_SC_ADDR4 ? 4 : 6 };
-			struct vhook hook = { note_aidx, &aa };
+			struct vhook hook = { note_aidx, aidx };
 
 			sec[nsec].id = TM_SC_S_FIELD0 + fi;
 			sec[nsec].off = out->n;
