@@ -617,6 +617,9 @@ int tm_cmd_capture(int argc, char **argv)
 	to.ndpi_max_packets = cfg.ndpi_max_packets;
 	to.keep_control = cfg.keep_control;
 	to.cid_seed = cfg.cid_seed;
+	to.app_fn = tm_capture_app;
+	to.ref_fn = tm_capture_ref;
+	to.app_arg = cap;
 	trk = tm_tracker_new(&to, tm_capture_flow, cap, err, sizeof(err));
 	if (!trk || tm_capture_bind(cap, trk)) {
 		fprintf(stderr, "tm: %s\n", trk ? "out of memory" : err);

@@ -24,7 +24,7 @@
 #include <ndpi_api.h>
 
 #define QJOBS	4096u		/* jobs in flight per lane (power of two) */
-#define ARENA	(8u << 20)	/* bytes of packets in flight per lane */
+#define ARENA	(8u << 20)	/* bytes of packets in flight, all lanes */
 #define MAX_LANES 16u
 
 struct job {
@@ -49,6 +49,8 @@ struct lane {
 	int own_mod;
 	struct job *jobs;
 	uint8_t *arena;
+	uint32_t asize;		/* ARENA shared out: the memory does not grow
+				 * with the number of threads */
 	uint64_t qhead, qtail;
 	uint64_t ahead, atail;	/* arena positions written / freed */
 	_Atomic uint64_t qpub, qdone;
@@ -80,7 +82,7 @@ struct tm_ndpi {
 
 	/* threaded: results are handed on in submission order across the
 	 * lanes: route[i % rcap] is the lane of the i-th job */
-	unsigned nlanes;
+	unsigned nlanes, nlanes_max;
 	struct lane *lanes;
 	uint8_t *route;
 	uint64_t rcap, ghead, gtail;
@@ -208,7 +210,7 @@ static void *worker(void *arg)
 			continue;
 		}
 		j = &l->jobs[i & (QJOBS - 1)];
-		run_job(l->n, l->mod, j, l->arena + (j->boff % ARENA));
+		run_job(l->n, l->mod, j, l->arena + (j->boff % l->asize));
 		atomic_store(&l->qdone, ++i);
 		if (atomic_load(&l->main_waiting) &&
 		    i >= atomic_load(&l->wake_at)) {
@@ -242,7 +244,8 @@ static int lane_start(struct tm_ndpi *n, struct lane *l, unsigned k,
 	l->mod = k == 0 ? n->mod : new_module();
 	l->own_mod = k != 0;
 	l->jobs = calloc(QJOBS, sizeof(*l->jobs));
-	l->arena = malloc(ARENA);
+	l->asize = ARENA / n->nlanes_max;
+	l->arena = malloc(l->asize);
 	if (!l->mod || !l->jobs || !l->arena) {
 		snprintf(err, errlen, "nDPI: out of memory for its thread %u",
 		    k + 1);
@@ -319,6 +322,7 @@ struct tm_ndpi *tm_ndpi_new(unsigned max_flows, unsigned threads, char *err,
 		n->free_slots[i] = (int)(max_flows - 1 - i);
 	n->n_free = max_flows;
 	if (threads) {
+		n->nlanes_max = threads;
 		n->lanes = calloc(threads, sizeof(*n->lanes));
 		n->rcap = (uint64_t)QJOBS * threads;
 		n->route = malloc(n->rcap);
@@ -553,9 +557,9 @@ void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
 		make_room(n);
 	for (;;) {
 		pos = l->ahead;
-		if (pos % ARENA + len > ARENA)
-			pos += ARENA - pos % ARENA;	/* no packet wraps */
-		if (pos + len - l->atail <= ARENA)
+		if (pos % l->asize + len > l->asize)
+			pos += l->asize - pos % l->asize;	/* no wrap */
+		if (pos + len - l->atail <= l->asize)
 			break;
 		make_room(n);
 	}
@@ -567,7 +571,7 @@ void tm_ndpi_submit(struct tm_ndpi *n, enum tm_ndpi_job job, int slot,
 	j->ms = time_ms;
 	j->boff = pos;
 	if (len)
-		memcpy(l->arena + pos % ARENA, ip, len);
+		memcpy(l->arena + pos % l->asize, ip, len);
 	l->ahead = pos + len;
 	l->qhead++;
 	n->route[n->ghead++ % n->rcap] = n->lane_of[slot];

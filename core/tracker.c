@@ -47,6 +47,7 @@ struct pending_rec {
 	uint8_t why;
 	uint8_t ready;
 	int slot;			/* nDPI slot it waits for, or -1 */
+	uint64_t ref;			/* ref_fn's answer, or 0 */
 };
 
 static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg);
@@ -405,6 +406,8 @@ static void on_ndpi(const struct tm_ndpi_result *r, void *arg)
 		t->st.ndpi_undetected++;
 	tm_ndpi_detach(t->o.ndpi, r->slot);
 	t->to_end[t->n_to_end++] = r->slot;
+	if (!rec && t->o.app_fn && (r->v.master || r->v.app))
+		t->o.app_fn(c, t->o.app_arg);
 }
 
 static void submit(struct tm_tracker *t, enum tm_ndpi_job job, int slot,
@@ -595,7 +598,7 @@ static struct tm_conn *open_conn(struct tm_tracker *t,
  * is its pool index). A pending class choice is made now, on what the
  * connection keeps. */
 static void emit(struct tm_tracker *t, struct tm_conn *c, uint32_t index,
-    const struct tm_ctx_view *ctx, enum tm_end_reason why)
+    const struct tm_ctx_view *ctx, enum tm_end_reason why, uint64_t ref)
 {
 	struct tm_flow_rec f;
 	struct tm_packet *p;
@@ -610,6 +613,7 @@ static void emit(struct tm_tracker *t, struct tm_conn *c, uint32_t index,
 	f.c = c;
 	f.index = index;
 	f.why = why;
+	f.store_ref = ref;
 	f.ctx = *ctx;
 	orig_endpoints(c, &f.orig_h, &f.resp_h, &f.orig_p, &f.resp_p);
 	f.has_ports = (c->pflags & TM_CP_PORTS) != 0;
@@ -655,7 +659,8 @@ static void rec_flush(struct tm_tracker *t)
 		    (t->rec_head & (REC_CAP - 1)) + 1)
 			t->slot_rec[r->slot] = UINT32_MAX;
 		r->c.state |= TM_CS_APP_DONE;
-		emit(t, &r->c, r->index, &r->ctx, (enum tm_end_reason)r->why);
+		emit(t, &r->c, r->index, &r->ctx, (enum tm_end_reason)r->why,
+		    r->ref);
 		t->rec_head++;
 	}
 }
@@ -685,7 +690,7 @@ static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
 	if (!t->o.ndpi || (!c->ndpi && t->rec_head == t->rec_tail)) {
 		tm_conntab_ctx_get(t->conns, c->ctx, &ctx);
 		c->state |= TM_CS_APP_DONE;
-		emit(t, c, index, &ctx, why);
+		emit(t, c, index, &ctx, why, 0);
 		return;
 	}
 	r = rec_push(t);
@@ -695,6 +700,7 @@ static void on_end(struct tm_conn *c, enum tm_end_reason why, void *arg)
 	r->why = (uint8_t)why;
 	r->ready = !c->ndpi;
 	r->slot = c->ndpi ? (int)c->ndpi - 1 : -1;
+	r->ref = c->ndpi && t->o.ref_fn ? t->o.ref_fn(c, t->o.app_arg) : 0;
 	if (c->ndpi) {
 		t->slot_rec[r->slot] = (uint32_t)(r - t->recs) + 1;
 		submit(t, TM_NDPI_GIVEUP, r->slot, index, NULL, 0, 0);
@@ -796,15 +802,21 @@ void tm_tracker_tick(struct tm_tracker *t, int64_t now)
 	}
 }
 
+void tm_tracker_ndpi_sync(struct tm_tracker *t)
+{
+	if (!t->o.ndpi)
+		return;
+	flush_ends(t);
+	while (tm_ndpi_outstanding(t->o.ndpi)) {
+		tm_ndpi_collect(t->o.ndpi, 1);
+		flush_ends(t);
+		rec_flush(t);
+	}
+	rec_flush(t);
+}
+
 void tm_tracker_finish(struct tm_tracker *t)
 {
 	tm_conntab_flush(t->conns, TM_END_EOF);
-	if (t->o.ndpi) {
-		while (tm_ndpi_outstanding(t->o.ndpi)) {
-			tm_ndpi_collect(t->o.ndpi, 1);
-			flush_ends(t);
-			rec_flush(t);
-		}
-		rec_flush(t);
-	}
+	tm_tracker_ndpi_sync(t);
 }

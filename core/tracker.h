@@ -29,6 +29,16 @@ struct tm_tracker_opts {
 	uint16_t cid_seed;		/* Community ID seed */
 	int64_t sweep_ns;		/* how often idle connections are
 					 * looked for (packet time); 0: 1 s */
+	/* called when nDPI names the application of a connection that is
+	 * still in the table (the storage writes it into the segment that
+	 * holds the connection's packets); NULL: nobody */
+	void (*app_fn)(const struct tm_conn *c, void *arg);
+	/* called when a connection ends while nDPI still works on it (its
+	 * flow record waits, and its table entry may be reused meanwhile):
+	 * what the storage needs to find the connection's segment again,
+	 * handed back as the record's store_ref; NULL: nobody */
+	uint64_t (*ref_fn)(const struct tm_conn *c, void *arg);
+	void *app_arg;			/* of app_fn and ref_fn */
 };
 
 /* A finished connection, as a flow record shows it. Valid during the
@@ -46,6 +56,8 @@ struct tm_flow_rec {
 	enum tm_end_reason why;
 	char community_id[TM_COMMUNITY_ID_SIZE];	/* "" when none */
 	char uid[24];
+	uint64_t store_ref;		/* ref_fn's answer if the record waited
+					 * for nDPI, else 0 */
 };
 
 typedef void (*tm_flow_fn)(const struct tm_flow_rec *f, void *arg);
@@ -91,6 +103,13 @@ void tm_tracker_tick(struct tm_tracker *t, int64_t now);
 
 /* The input ended: every connection is written, reason eof. */
 void tm_tracker_finish(struct tm_tracker *t);
+
+/* Waits until nDPI has answered every packet submitted so far and hands
+ * on what follows from the answers (verdicts, the flow records that
+ * waited for them). The storage calls it before it closes a segment, so
+ * that what a segment's sidecar says of applications depends on its
+ * packets alone, not on how far the nDPI threads had got. */
+void tm_tracker_ndpi_sync(struct tm_tracker *t);
 
 /* Dynamic cutoffs (rules.h): the tracker's rule set, changed by the
  * thread that feeds it packets only. */

@@ -72,6 +72,14 @@ static int open_seg(struct tm_capture *cap, struct ccls *k, uint16_t linktype,
 	return 0;
 }
 
+/* Before a segment closes: every packet so far has its nDPI answer, and
+ * the answers are in the open segments (tm_tracker_ndpi_sync). */
+static void sync_apps(struct tm_capture *cap)
+{
+	if (cap->trk)
+		tm_tracker_ndpi_sync(cap->trk);
+}
+
 static int close_seg(struct ccls *k)
 {
 	uint32_t *m = meta_room(k, 2);
@@ -212,6 +220,7 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	if (k->open && (k->seg_bytes + rec > cap->so.segment_size ||
 	    ts - k->seg_first >= cap->so.segment_age_ns ||
 	    linktype != k->linktype || k->n_local >= k->max_local)) {
+		sync_apps(cap);
 		if (close_seg(k))
 			return no_room(cap, k, rec);
 	}
@@ -255,18 +264,18 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	return 0;
 }
 
-/* A connection ended: its application is final now. If nDPI named it
- * after the connection's last packet (nDPI on its own thread answers
- * later), the open segment that holds its packets still learns it. */
-static void late_app(struct tm_capture *cap, const struct tm_flow_rec *f)
+/* The application of connection c (index idx in the table), named
+ * name, reaches the open segment that holds its packets, if there is
+ * one and it does not know it yet. */
+static void app_to_segment(struct tm_capture *cap, const struct tm_conn *c,
+    uint32_t idx, const char *name)
 {
-	const struct tm_conn *c = f->c;
 	struct side *s;
 	uint32_t app;
 
-	if (!cap->side || !f->app || f->index >= cap->n_side)
+	if (!cap->side || !name || idx >= cap->n_side)
 		return;
-	s = &cap->side[f->index];
+	s = &cap->side[idx];
 	app = (uint32_t)c->app_master << 16 | c->app_proto;
 	if (s->first_frame != c->first_frame || s->app == app)
 		return;
@@ -274,10 +283,64 @@ static void late_app(struct tm_capture *cap, const struct tm_flow_rec *f)
 		struct ccls *k = &cap->cls[i];
 
 		if (k->open && k->serial == s->serial) {
-			emit_app_name(k, s, app, f->app);
+			emit_app_name(k, s, app, name);
 			return;
 		}
 	}
+}
+
+/* A connection ended: its application is final now. If nDPI named it
+ * after the connection's last packet (nDPI on its own threads answers
+ * later), the open segment that holds its packets still learns it: found
+ * by the reference taken when it ended (tm_capture_ref: its table entry
+ * may be another connection's by now), else by its entry. */
+static void late_app(struct tm_capture *cap, const struct tm_flow_rec *f)
+{
+	struct side s;
+
+	if (!f->store_ref) {
+		app_to_segment(cap, f->c, f->index, f->app);
+		return;
+	}
+	if (!f->app)
+		return;
+	memset(&s, 0, sizeof(s));
+	s.serial = (uint32_t)(f->store_ref >> 32);
+	s.local = (uint32_t)f->store_ref;
+	for (size_t i = 0; i < cap->ncls; i++) {
+		struct ccls *k = &cap->cls[i];
+
+		if (k->open && k->serial == s.serial) {
+			emit_app_name(k, &s, (uint32_t)f->c->app_master << 16 |
+			    f->c->app_proto, f->app);
+			return;
+		}
+	}
+}
+
+uint64_t tm_capture_ref(const struct tm_conn *c, void *arg)
+{
+	struct tm_capture *cap = arg;
+	uint32_t idx = tm_conntab_index(cap->conns, c);
+	const struct side *s;
+
+	if (!cap->side || idx >= cap->n_side)
+		return 0;
+	s = &cap->side[idx];
+	if (s->first_frame != c->first_frame || !s->serial)
+		return 0;	/* no packet of it stored */
+	return (uint64_t)s->serial << 32 | s->local;
+}
+
+void tm_capture_app(const struct tm_conn *c, void *arg)
+{
+	struct tm_capture *cap = arg;
+	char name[128];
+
+	if (!cap->trk)
+		return;
+	app_to_segment(cap, c, tm_conntab_index(cap->conns, c),
+	    tm_tracker_app(cap->trk, c, name, sizeof(name)));
 }
 
 void tm_capture_flow(const struct tm_flow_rec *f, void *arg)
@@ -316,8 +379,10 @@ void tm_capture_tick(struct tm_capture *cap, int64_t now)
 	for (size_t i = 0; i < cap->ncls; i++) {
 		struct ccls *k = &cap->cls[i];
 
-		if (k->open && now - k->seg_first >= cap->so.segment_age_ns)
+		if (k->open && now - k->seg_first >= cap->so.segment_age_ns) {
+			sync_apps(cap);
 			close_seg(k);
+		}
 		publish_class(k);
 	}
 	tm_ring_publish(&cap->fring);
@@ -327,6 +392,7 @@ unsigned tm_capture_flush(struct tm_capture *cap)
 {
 	unsigned n = 0;
 
+	sync_apps(cap);
 	for (size_t i = 0; i < cap->ncls; i++) {
 		struct ccls *k = &cap->cls[i];
 

@@ -94,6 +94,15 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts_ns,
 /* A flow record (the tracker's tm_flow_fn). */
 void tm_capture_flow(const struct tm_flow_rec *f, void *cap);
 
+/* The tracker's app_fn: nDPI named the application of a connection that
+ * is still in the table; the open segment holding its packets learns it
+ * now. */
+void tm_capture_app(const struct tm_conn *c, void *cap);
+
+/* The tracker's ref_fn: where connection c's packets went (its segment
+ * and its id there), for its flow record to find again; 0: none. */
+uint64_t tm_capture_ref(const struct tm_conn *c, void *cap);
+
 /* Periodically (packet time now_ns): closes segments older than the
  * segment age even if their class is idle, and makes everything
  * appended so far visible to the writer. */
