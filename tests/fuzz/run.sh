@@ -75,7 +75,8 @@ for t in $targets; do
 		mkdir -p "${dirs[@]}"
 		if [ -x "$src/tests/fuzz/$t.seeds.sh" ]; then
 			echo "== $t: seed corpus"
-			"$src/tests/fuzz/$t.seeds.sh" "$work/$t/seeds"
+			TM="$build/bin/tm" "$src/tests/fuzz/$t.seeds.sh" \
+			    "$work/$t/seeds"
 		fi
 		if [ -f "$src/tests/fuzz/$t.dict" ]; then
 			opts+=(-dict="$src/tests/fuzz/$t.dict")
