@@ -97,6 +97,11 @@ void tm_tracker_free(struct tm_tracker *t)
 {
 	if (!t)
 		return;
+	/* the storage may be gone already (after a failure it is freed
+	 * first): the answers still coming from nDPI go nowhere */
+	t->o.app_fn = NULL;
+	t->o.ref_fn = NULL;
+	t->fn = NULL;
 	if (t->o.ndpi) {
 		/* nothing may reach this tracker any more */
 		while (tm_ndpi_outstanding(t->o.ndpi))
