@@ -28,6 +28,18 @@ static void write_flow(const struct tm_flow_rec *f, void *arg)
 	tm_flow_print_json(mem, f, 0);
 }
 
+/* The storage's hook: nDPI named a live connection's application. */
+static int app_calls;
+static char app_last[64];
+
+static void on_app(const struct tm_conn *c, void *arg)
+{
+	(void)arg;
+	app_calls++;
+	if (!tm_tracker_app(trk, c, app_last, sizeof(app_last)))
+		app_last[0] = '\0';
+}
+
 static void start(uint32_t max, uint64_t cutoff, const char *app_filter,
     struct tm_ndpi *ndpi)
 {
@@ -59,6 +71,9 @@ static void start(uint32_t max, uint64_t cutoff, const char *app_filter,
 	o.ndpi = ndpi;
 	o.ndpi_max_packets = 8;
 	o.keep_control = 1;
+	o.app_fn = on_app;
+	app_calls = 0;
+	app_last[0] = '\0';
 	mem = open_memstream(&out, &outlen);
 	assert_non_null(mem);
 	trk = tm_tracker_new(&o, write_flow, NULL, err, sizeof(err));
@@ -339,6 +354,48 @@ static void test_app_class_on_verdict_lanes(void **state)
 	app_class_on_verdict(3);
 }
 
+/* With nDPI on a thread: a verdict reaches the storage's hook once it is
+ * collected (tm_tracker_ndpi_sync waits for every answer); and once the
+ * tracker is being freed (after a failure the storage is gone first),
+ * nothing reaches the hook any more, though nDPI's answers still drain. */
+static void test_app_hook_sync_and_free(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: www.example.com\r\n"
+	    "User-Agent: test\r\nAccept: */*\r\n\r\n";
+	struct tm_ndpi *n;
+	char err[256];
+
+	(void)state;
+	n = tm_ndpi_new(16, 2, err, sizeof(err));
+	assert_non_null(n);
+	start(100, 20480, NULL, n);
+	seg(1 * S, 0, SYN, NULL, 0);
+	seg(1 * S + 1, 1, SYN | ACK, NULL, 0);
+	seg(1 * S + 2, 0, ACK, NULL, 0);
+	seg(1 * S + 3, 0, PSH | ACK, req, sizeof(req) - 1);
+	tm_tracker_ndpi_sync(trk);
+	assert_int_equal(tm_ndpi_outstanding(n), 0);
+	assert_int_equal(app_calls, 1);
+	assert_string_equal(app_last, "HTTP");
+	free((char *)finish());
+
+	/* the same request, the tracker freed while its answer is out */
+	start(100, 20480, NULL, n);
+	seg(2 * S, 0, SYN, NULL, 0);
+	seg(2 * S + 1, 1, SYN | ACK, NULL, 0);
+	seg(2 * S + 2, 0, ACK, NULL, 0);
+	seg(2 * S + 3, 0, PSH | ACK, req, sizeof(req) - 1);
+	assert_true(tm_ndpi_outstanding(n) > 0);
+	tm_tracker_free(trk);
+	trk = NULL;
+	assert_int_equal(tm_ndpi_outstanding(n), 0);
+	assert_int_equal(app_calls, 0);
+	fclose(mem);
+	mem = NULL;
+	free(out);
+	tm_ndpi_free(n);
+}
+
 /* Without payload nDPI never runs: a flood of openings takes no state,
  * and the class is decided when the connection ends. */
 static void test_no_payload_no_ndpi(void **state)
@@ -388,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_app_class_on_verdict),
 		cmocka_unit_test(test_app_class_on_verdict_threaded),
 		cmocka_unit_test(test_app_class_on_verdict_lanes),
+		cmocka_unit_test(test_app_hook_sync_and_free),
 		cmocka_unit_test(test_no_payload_no_ndpi),
 	};
 
