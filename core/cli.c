@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../plugins/loader.h"
 
@@ -106,4 +107,30 @@ void tm_cli_teardown(struct tm_registry *r)
 {
 	tm_unload_plugins(r);
 	tm_registry_free(r);
+}
+
+int tm_cli_pcap_out(const char *wfile, int want_pcap, FILE **out)
+{
+	static char buf[1 << 20];	/* one answer per process */
+
+	*out = NULL;
+	if (wfile && strcmp(wfile, "-") != 0) {
+		*out = fopen(wfile, "wb");
+		if (!*out) {
+			fprintf(stderr, "tm: %s: ", wfile);
+			perror(NULL);
+			return 1;
+		}
+	} else if (wfile || want_pcap) {
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "tm: standard output is a terminal: "
+			    "write the pcap with -w FILE or into a pipe "
+			    "(| tcpdump -r -), or use --count\n");
+			return 2;
+		}
+		*out = stdout;
+	}
+	if (*out)
+		setvbuf(*out, buf, _IOFBF, sizeof(buf));
+	return 0;
 }

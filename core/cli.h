@@ -2,6 +2,8 @@
 #ifndef TM_CLI_H
 #define TM_CLI_H
 
+#include <stdio.h>
+
 #include "registry.h"
 
 #define TM_CLI_MAX_LIST 64
@@ -42,5 +44,13 @@ int tm_cli_plugin_opt(struct tm_cli_plugins *p, int opt, const char *arg);
 int tm_cli_setup(struct tm_registry *r, const struct tm_cli_plugins *p,
     int quiet);
 void tm_cli_teardown(struct tm_registry *r);
+
+/* Where a query's pcap goes (tm query, local or --connect, and --cluster):
+ * -w FILE, or standard output for -w - or when want_pcap (no -w and the
+ * answer is packets, not a count); standard output on a terminal is
+ * refused. *out stays NULL when no pcap is wanted. Fully buffered.
+ * Returns 0, or the exit status (1: FILE cannot be opened; 2: a
+ * terminal), the message on stderr. */
+int tm_cli_pcap_out(const char *wfile, int want_pcap, FILE **out);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,39 +583,17 @@ int tm_cluster_adhoc(struct tm_cluster *c, const char *const *addrs, size_t n,
 int tm_cluster_load(struct tm_cluster *c, const char *file, char *err,
     size_t errlen)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct cfg_file cf;
 	yaml_node_t *root;
-	struct cfg_walk w = { &doc, file, err, errlen, NULL };
-	FILE *f;
+	struct cfg_walk w = { &cf.doc, file, err, errlen, NULL };
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
 	c->timeout_ms = TM_CLUSTER_DEFAULT_TIMEOUT_MS;
 	c->listen.mode = TM_CONFIG_DEFAULT_MODE;
-	f = fopen(file, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", file,
-		    strerror(errno));
+	if (cfg_file_open(&cf, file, err, errlen))
 		return -1;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", file);
-		return -1;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
-		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "not YAML",
-		    parser.context ? " " : "",
-		    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
+	root = yaml_document_get_root_node(&cf.doc);
 	if (!root || (root->type == YAML_SCALAR_NODE &&
 	    root->data.scalar.length == 0))
 		snprintf(err, errlen, "%s:1:1: the cluster file is empty (it "
@@ -630,11 +607,7 @@ int tm_cluster_load(struct tm_cluster *c, const char *file, char *err,
 		    root->start_mark.column + 1);
 		rc = -1;
 	}
-	if (rc == 0)
-		rc = cfg_refuse_second_document(&parser, file, err, errlen);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	rc = cfg_file_close(&cf, rc, file, err, errlen);
 	if (rc == 0) {
 		c->file = strdup(file);
 		if (!c->file) {

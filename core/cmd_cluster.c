@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cluster.h"
 #include "cluster_query.h"
 #include "cmd_cluster.h"
@@ -235,11 +236,10 @@ int tm_cmd_query_cluster(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char outbuf[1 << 20];
 	const char *cfile = NULL, *wfile = NULL, *token_file = NULL;
 	const char **addrs = NULL;
 	size_t n_addrs = 0;
-	int count = 0, verbose = 0, timeout_ms = -1, opt, rc = 2;
+	int count = 0, verbose = 0, timeout_ms = -1, opt, rc = 2, orc;
 	struct tm_cluster cl;
 	struct tm_cl_plan plan;
 	struct tm_cq_target *t = NULL;
@@ -327,25 +327,10 @@ int tm_cmd_query_cluster(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (wfile && strcmp(wfile, "-") != 0) {
-		out = fopen(wfile, "wb");
-		if (!out) {
-			fprintf(stderr, "tm: %s: ", wfile);
-			perror(NULL);
-			rc = 1;
-			goto out;
-		}
-	} else if (wfile || !count) {
-		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "tm: standard output is a terminal: "
-			    "write the pcap with -w FILE or into a pipe "
-			    "(| tcpdump -r -), or use --count\n");
-			goto out;
-		}
-		out = stdout;
+	if ((orc = tm_cli_pcap_out(wfile, !count, &out)) != 0) {
+		rc = orc;
+		goto out;
 	}
-	if (out)
-		setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
 	rc = 1;
 	t = calloc(cl.n_nodes, sizeof(*t));
 	res = calloc(cl.n_nodes, sizeof(*res));

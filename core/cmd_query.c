@@ -173,12 +173,11 @@ static int remote_count(const char *addr, const char *json, FILE *to)
 static int query_remote(const char *addr, const char *token_file,
     int timeout_ms, const char *wfile, int count, int argc, char **argv)
 {
-	static char outbuf[1 << 20];
 	char token[TM_CTL_TOKEN_MAX + 1], err[1024], *text, *line = NULL;
 	struct tm_ctl_req req;
 	struct tm_ctl_answer a;
 	FILE *out = NULL;
-	int rc = 2, has_token;
+	int rc = 2, has_token, k;
 
 	text = join(argc, argv);
 	line = malloc(TM_CTL_LINE_MAX + 1);
@@ -204,25 +203,10 @@ static int query_remote(const char *addr, const char *token_file,
 		rc = 1;
 		goto out;
 	}
-	if (wfile && strcmp(wfile, "-") != 0) {
-		out = fopen(wfile, "wb");
-		if (!out) {
-			fprintf(stderr, "tm: %s: ", wfile);
-			perror(NULL);
-			rc = 1;
-			goto out;
-		}
-	} else if (wfile || !count) {
-		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "tm: standard output is a terminal: "
-			    "write the pcap with -w FILE or into a pipe "
-			    "(| tcpdump -r -), or use --count\n");
-			goto out;
-		}
-		out = stdout;
+	if ((k = tm_cli_pcap_out(wfile, !count, &out)) != 0) {
+		rc = k;
+		goto out;
 	}
-	if (out)
-		setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
 	rc = 1;
 	if (tm_ctl_call(addr, has_token > 0 ? token : NULL, &req, out, stderr,
 	    timeout_ms, &a, err, sizeof(err))) {
@@ -288,10 +272,9 @@ int tm_cmd_query(int argc, char **argv)
 	const char *token_file = NULL;
 	int timeout_ms = 0;
 	char *text = NULL, err[1024];
-	int count = 0, explain = 0, opt, rc = 2;
+	int count = 0, explain = 0, opt, rc = 2, k;
 	int64_t from, until;
 	FILE *out = NULL;
-	static char outbuf[1 << 20];
 
 	if (tm_query_cluster_wanted(argc, argv))	/* core/cmd_cluster.c */
 		return tm_cmd_query_cluster(argc, argv);
@@ -383,25 +366,10 @@ int tm_cmd_query(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (wfile && strcmp(wfile, "-") != 0) {
-		out = fopen(wfile, "wb");
-		if (!out) {
-			fprintf(stderr, "tm: %s: ", wfile);
-			perror(NULL);
-			rc = 1;
-			goto out;
-		}
-	} else if (wfile || (!count && !explain)) {
-		if (isatty(STDOUT_FILENO)) {
-			fprintf(stderr, "tm: standard output is a terminal: "
-			    "write the pcap with -w FILE or into a pipe "
-			    "(| tcpdump -r -), or use --count\n");
-			goto out;
-		}
-		out = stdout;
+	if ((k = tm_cli_pcap_out(wfile, !count && !explain, &out)) != 0) {
+		rc = k;
+		goto out;
 	}
-	if (out)
-		setvbuf(out, outbuf, _IOFBF, sizeof(outbuf));
 	memset(&qo, 0, sizeof(qo));
 	qo.root = store;
 	qo.e = e;

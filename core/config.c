@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -536,36 +535,14 @@ static int top_pair(struct cfg_walk *w, int idx, yaml_node_t *k, yaml_node_t *v,
 int tm_config_load(struct tm_config *cfg, const char *file, char *err,
     size_t errlen)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct cfg_file cf;
 	yaml_node_t *root;
-	struct cfg_walk w = { &doc, file, err, errlen, cfg };
-	FILE *f;
+	struct cfg_walk w = { &cf.doc, file, err, errlen, cfg };
 	int rc = -1;
 
-	f = fopen(file, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", file,
-		    strerror(errno));
+	if (cfg_file_open(&cf, file, err, errlen))
 		return -1;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", file);
-		return -1;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
-		    parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "not YAML",
-		    parser.context ? " " : "",
-		    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -1;
-	}
-	root = yaml_document_get_root_node(&doc);
+	root = yaml_document_get_root_node(&cf.doc);
 	if (!root) {
 		rc = 0;		/* an empty file: the defaults */
 	} else if (root->type == YAML_SCALAR_NODE &&
@@ -575,11 +552,7 @@ int tm_config_load(struct tm_config *cfg, const char *file, char *err,
 		rc = cfg_each_pair(&w, root, "the configuration", top_keys,
 		    TM_ARRAY_LEN(top_keys), top_pair, NULL);
 	}
-	if (rc == 0)
-		rc = cfg_refuse_second_document(&parser, file, err, errlen);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	rc = cfg_file_close(&cf, rc, file, err, errlen);
 	if (rc == 0) {
 		free(cfg->file);
 		cfg->file = strdup(file);

@@ -49,10 +49,21 @@ int cfg_each_pair(struct cfg_walk *w, yaml_node_t *map, const char *what,
 int cfg_printable(const char *s);
 /* *dst = a copy of scalar v (the old one freed). 0, or -1 (err). */
 int cfg_set_str(struct cfg_walk *w, yaml_node_t *v, char **dst);
-/* After the first document of file: a second one would be ignored
- * silently, so it is an error ("FILE:LINE:COLUMN: ..."). 0, or -1. */
-int cfg_refuse_second_document(yaml_parser_t *parser, const char *file,
-    char *err, size_t errlen);
+/* A YAML file being read: its first document loaded. */
+struct cfg_file {
+	FILE *f;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+};
+/* Opens file and loads its first document. 0, or -1 with the message
+ * ("FILE: cannot open: ...", "FILE:LINE:COLUMN: ..."): nothing to close. */
+int cfg_file_open(struct cfg_file *cf, const char *file, char *err,
+    size_t errlen);
+/* After the walk: if it succeeded (rc 0), a second document is refused
+ * (it would be ignored silently: "FILE:LINE:COLUMN: a second YAML
+ * document"); frees everything. Returns rc, or -1. */
+int cfg_file_close(struct cfg_file *cf, int rc, const char *file, char *err,
+    size_t errlen);
 
 /* The service's sections (config_service.c). */
 int cfg_capture_section(struct cfg_walk *w, yaml_node_t *v);

@@ -167,7 +167,7 @@ int cfg_set_str(struct cfg_walk *w, yaml_node_t *v, char **dst)
 	return 0;
 }
 
-int cfg_refuse_second_document(yaml_parser_t *parser, const char *file,
+static int refuse_second_document(yaml_parser_t *parser, const char *file,
     char *err, size_t errlen)
 {
 	yaml_document_t doc2;
@@ -189,5 +189,45 @@ int cfg_refuse_second_document(yaml_parser_t *parser, const char *file,
 		rc = -1;
 	}
 	yaml_document_delete(&doc2);
+	return rc;
+}
+
+int cfg_file_open(struct cfg_file *cf, const char *file, char *err,
+    size_t errlen)
+{
+	yaml_parser_t *p = &cf->parser;
+
+	cf->f = fopen(file, "rb");
+	if (!cf->f) {
+		snprintf(err, errlen, "%s: cannot open: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (!yaml_parser_initialize(p)) {
+		fclose(cf->f);
+		snprintf(err, errlen, "%s: out of memory", file);
+		return -1;
+	}
+	yaml_parser_set_input_file(p, cf->f);
+	if (!yaml_parser_load(p, &cf->doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s%s%s", file,
+		    p->problem_mark.line + 1, p->problem_mark.column + 1,
+		    p->problem ? p->problem : "not YAML",
+		    p->context ? " " : "", p->context ? p->context : "");
+		yaml_parser_delete(p);
+		fclose(cf->f);
+		return -1;
+	}
+	return 0;
+}
+
+int cfg_file_close(struct cfg_file *cf, int rc, const char *file, char *err,
+    size_t errlen)
+{
+	if (rc == 0)
+		rc = refuse_second_document(&cf->parser, file, err, errlen);
+	yaml_document_delete(&cf->doc);
+	yaml_parser_delete(&cf->parser);
+	fclose(cf->f);
 	return rc;
 }
