@@ -134,3 +134,25 @@ int tm_cli_pcap_out(const char *wfile, int want_pcap, FILE **out)
 		setvbuf(*out, buf, _IOFBF, sizeof(buf));
 	return 0;
 }
+
+char *tm_cli_join(int argc, char **argv)
+{
+	size_t len = 1, o = 0;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (i)
+			s[o++] = ' ';
+		memcpy(s + o, argv[i], n);
+		o += n;
+	}
+	s[o] = '\0';
+	return s;
+}

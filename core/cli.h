@@ -45,6 +45,10 @@ int tm_cli_setup(struct tm_registry *r, const struct tm_cli_plugins *p,
     int quiet);
 void tm_cli_teardown(struct tm_registry *r);
 
+/* The words argv[0..argc) joined by single spaces, as tcpdump takes its
+ * filter from its last arguments (malloc'd; NULL: out of memory). */
+char *tm_cli_join(int argc, char **argv);
+
 /* Where a query's pcap goes (tm query, local or --connect, and --cluster):
  * -w FILE, or standard output for -w - or when want_pcap (no -w and the
  * answer is packets, not a count); standard output on a terminal is

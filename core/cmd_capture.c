@@ -511,20 +511,10 @@ int tm_cmd_capture(int argc, char **argv)
 		goto out;
 	}
 	if (iface && optind < argc) {
-		char **v = argv + optind;
-		size_t len = 1;
-
-		for (int i = optind; i < argc; i++)
-			len += strlen(argv[i]) + 1;
-		filter = calloc(1, len);
+		filter = tm_cli_join(argc - optind, argv + optind);
 		if (!filter) {
 			rc = 1;
 			goto out;
-		}
-		for (int i = 0; i < argc - optind; i++) {
-			if (i)
-				strcat(filter, " ");
-			strcat(filter, v[i]);
 		}
 		free(cfg.capture.filter);
 		cfg.capture.filter = filter;	/* the config frees it */

@@ -190,29 +190,6 @@ static void usage(FILE *out)
 	    "packets are still written and the exit status is 3.\n");
 }
 
-static char *join(int argc, char **argv)
-{
-	size_t len = 1, o = 0;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	s[0] = '\0';
-	for (int i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]);
-
-		if (i)
-			s[o++] = ' ';
-		memcpy(s + o, argv[i], n);
-		o += n;
-		s[o] = '\0';
-	}
-	return s;
-}
-
 struct cli_notes {
 	const struct tm_cq_target *t;
 };
@@ -311,7 +288,7 @@ int tm_cmd_query_cluster(int argc, char **argv)
 	}
 	if (timeout_ms < 0)
 		timeout_ms = cl.timeout_ms;
-	text = join(argc - optind, argv + optind);
+	text = tm_cli_join(argc - optind, argv + optind);
 	if (!text) {
 		fprintf(stderr, "tm: out of memory\n");
 		rc = 1;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "commands.h"
 #include "ctl_client.h"
 
@@ -252,28 +253,6 @@ static int human(const struct common *c, const struct tm_ctl_req *r,
 	}
 }
 
-static char *join(int argc, char **argv)
-{
-	size_t len = 1, o = 0;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		size_t n = strlen(argv[i]);
-
-		if (i)
-			s[o++] = ' ';
-		memcpy(s + o, argv[i], n);
-		o += n;
-	}
-	s[o] = '\0';
-	return s;
-}
-
 int tm_cmd_ctl(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -350,7 +329,7 @@ int tm_cmd_ctl(int argc, char **argv)
 			    "end)\n", for_arg);
 			return 2;
 		}
-		expr = join(nargs - 1, argv + optind + 1);
+		expr = tm_cli_join(nargs - 1, argv + optind + 1);
 		if (!expr) {
 			fprintf(stderr, "tm: out of memory\n");
 			return 1;

@@ -133,25 +133,6 @@ static void and_bounds(const struct tm_expr *e, uint32_t id, int64_t *after,
 		*before = x.ts;
 }
 
-static char *join(int argc, char **argv)
-{
-	size_t len = 1;
-	char *s;
-
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	s[0] = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
 /* The packet and byte counts out of a query's K answer, printed as the
  * local --count prints them. */
 static int remote_count(const char *addr, const char *json, FILE *to)
@@ -179,7 +160,7 @@ static int query_remote(const char *addr, const char *token_file,
 	FILE *out = NULL;
 	int rc = 2, has_token, k;
 
-	text = join(argc, argv);
+	text = tm_cli_join(argc, argv);
 	line = malloc(TM_CTL_LINE_MAX + 1);
 	if (!text || !line) {
 		fprintf(stderr, "tm: out of memory\n");
@@ -333,7 +314,7 @@ int tm_cmd_query(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	text = join(argc - optind, argv + optind);
+	text = tm_cli_join(argc - optind, argv + optind);
 	if (!text) {
 		fprintf(stderr, "tm: out of memory\n");
 		return 1;
