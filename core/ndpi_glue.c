@@ -45,8 +45,7 @@ struct job {
  * qdone, the caller hands their results on from qtail. */
 struct lane {
 	struct tm_ndpi *n;
-	struct ndpi_detection_module_struct *mod;
-	int own_mod;
+	struct ndpi_detection_module_struct *mod;	/* lane 0: n->mod */
 	struct job *jobs;
 	uint8_t *arena;
 	uint32_t asize;		/* ARENA shared out: the memory does not grow
@@ -82,7 +81,7 @@ struct tm_ndpi {
 
 	/* threaded: results are handed on in submission order across the
 	 * lanes: route[i % rcap] is the lane of the i-th job */
-	unsigned nlanes, nlanes_max;
+	unsigned nlanes;
 	struct lane *lanes;
 	uint8_t *route;
 	uint64_t rcap, ghead, gtail;
@@ -235,16 +234,16 @@ static struct ndpi_detection_module_struct *new_module(void)
 	return mod;
 }
 
+/* Starts lane k of threads. */
 static int lane_start(struct tm_ndpi *n, struct lane *l, unsigned k,
-    char *err, size_t errlen)
+    unsigned threads, char *err, size_t errlen)
 {
 	l->n = n;
 	/* the first lane uses the caller's module: the caller only reads
 	 * protocol names from it, which do not change after setup */
 	l->mod = k == 0 ? n->mod : new_module();
-	l->own_mod = k != 0;
 	l->jobs = calloc(QJOBS, sizeof(*l->jobs));
-	l->asize = ARENA / n->nlanes_max;
+	l->asize = ARENA / threads;
 	l->arena = malloc(l->asize);
 	if (!l->mod || !l->jobs || !l->arena) {
 		snprintf(err, errlen, "nDPI: out of memory for its thread %u",
@@ -278,7 +277,7 @@ static void lane_stop(struct lane *l)
 		pthread_cond_destroy(&l->cv_work);
 		pthread_cond_destroy(&l->cv_done);
 	}
-	if (l->own_mod && l->mod)
+	if (l->mod && l->mod != l->n->mod)
 		ndpi_exit_detection_module(l->mod);
 	free(l->jobs);
 	free(l->arena);
@@ -322,7 +321,6 @@ struct tm_ndpi *tm_ndpi_new(unsigned max_flows, unsigned threads, char *err,
 		n->free_slots[i] = (int)(max_flows - 1 - i);
 	n->n_free = max_flows;
 	if (threads) {
-		n->nlanes_max = threads;
 		n->lanes = calloc(threads, sizeof(*n->lanes));
 		n->rcap = (uint64_t)QJOBS * threads;
 		n->route = malloc(n->rcap);
@@ -330,7 +328,8 @@ struct tm_ndpi *tm_ndpi_new(unsigned max_flows, unsigned threads, char *err,
 			goto oom;
 		for (unsigned k = 0; k < threads; k++) {
 			n->nlanes = k + 1;	/* what tm_ndpi_free stops */
-			if (lane_start(n, &n->lanes[k], k, err, errlen)) {
+			if (lane_start(n, &n->lanes[k], k, threads, err,
+			    errlen)) {
 				tm_ndpi_free(n);
 				return NULL;
 			}

@@ -111,6 +111,12 @@ static unsigned conn_flags(const struct tm_conn *c)
 	return f;
 }
 
+/* The application as a side entry keeps it: master << 16 | app. */
+static uint32_t conn_app(const struct tm_conn *c)
+{
+	return (uint32_t)c->app_master << 16 | c->app_proto;
+}
+
 static int emit_conn(struct tm_capture *cap, struct ccls *k,
     const struct tm_conn *c, struct side *s)
 {
@@ -234,7 +240,7 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 		if (emit_conn(cap, k, c, s))
 			return no_room(cap, k, rec);
 	}
-	app = (uint32_t)c->app_master << 16 | c->app_proto;
+	app = conn_app(c);
 	if (app != s->app && emit_app(cap, k, c, s, app))
 		return no_room(cap, k, rec);
 	p = tm_ring_reserve(&k->data, rec);
@@ -264,29 +270,28 @@ int tm_capture_packet(struct tm_capture *cap, int64_t ts,
 	return 0;
 }
 
-/* The application of connection c (index idx in the table), named
- * name, reaches the open segment that holds its packets, if there is
- * one and it does not know it yet. */
-static void app_to_segment(struct tm_capture *cap, const struct tm_conn *c,
-    uint32_t idx, const char *name)
+/* The side entry of connection c (index idx in the table), if it describes
+ * c and has not sent c's current application yet; else NULL. */
+static struct side *app_side(struct tm_capture *cap, const struct tm_conn *c,
+    uint32_t idx)
 {
 	struct side *s;
-	uint32_t app;
 
-	if (!cap->side || !name || idx >= cap->n_side)
-		return;
+	if (!cap->side || idx >= cap->n_side)
+		return NULL;
 	s = &cap->side[idx];
-	app = (uint32_t)c->app_master << 16 | c->app_proto;
-	if (s->first_frame != c->first_frame || s->app == app)
-		return;
-	for (size_t i = 0; i < cap->ncls; i++) {
-		struct ccls *k = &cap->cls[i];
+	if (s->first_frame != c->first_frame || s->app == conn_app(c))
+		return NULL;
+	return s;
+}
 
-		if (k->open && k->serial == s->serial) {
-			emit_app_name(k, s, app, name);
-			return;
-		}
-	}
+/* The class whose open segment is serial, or NULL (closed since). */
+static struct ccls *open_class(struct tm_capture *cap, uint32_t serial)
+{
+	for (size_t i = 0; i < cap->ncls; i++)
+		if (cap->cls[i].open && cap->cls[i].serial == serial)
+			return &cap->cls[i];
+	return NULL;
 }
 
 /* A connection ended: its application is final now. If nDPI named it
@@ -296,26 +301,31 @@ static void app_to_segment(struct tm_capture *cap, const struct tm_conn *c,
  * may be another connection's by now), else by its entry. */
 static void late_app(struct tm_capture *cap, const struct tm_flow_rec *f)
 {
-	struct side s;
+	struct side ref, *s;
+	struct ccls *k;
 
-	if (!f->store_ref) {
-		app_to_segment(cap, f->c, f->index, f->app);
-		return;
-	}
 	if (!f->app)
 		return;
-	memset(&s, 0, sizeof(s));
-	s.serial = (uint32_t)(f->store_ref >> 32);
-	s.local = (uint32_t)f->store_ref;
-	for (size_t i = 0; i < cap->ncls; i++) {
-		struct ccls *k = &cap->cls[i];
-
-		if (k->open && k->serial == s.serial) {
-			emit_app_name(k, &s, (uint32_t)f->c->app_master << 16 |
-			    f->c->app_proto, f->app);
-			return;
-		}
+	if (f->store_ref) {
+		memset(&ref, 0, sizeof(ref));
+		ref.serial = (uint32_t)(f->store_ref >> 32);
+		ref.local = (uint32_t)f->store_ref;
+		s = &ref;
+	} else if (!(s = app_side(cap, f->c, f->index))) {
+		return;
 	}
+	if ((k = open_class(cap, s->serial)) != NULL)
+		emit_app_name(k, s, conn_app(f->c), f->app);
+}
+
+void tm_capture_app(const struct tm_conn *c, void *arg)
+{
+	struct tm_capture *cap = arg;
+	struct side *s = app_side(cap, c, tm_conntab_index(cap->conns, c));
+	struct ccls *k = s ? open_class(cap, s->serial) : NULL;
+
+	if (k)
+		emit_app(cap, k, c, s, conn_app(c));
 }
 
 uint64_t tm_capture_ref(const struct tm_conn *c, void *arg)
@@ -330,17 +340,6 @@ uint64_t tm_capture_ref(const struct tm_conn *c, void *arg)
 	if (s->first_frame != c->first_frame || !s->serial)
 		return 0;	/* no packet of it stored */
 	return (uint64_t)s->serial << 32 | s->local;
-}
-
-void tm_capture_app(const struct tm_conn *c, void *arg)
-{
-	struct tm_capture *cap = arg;
-	char name[128];
-
-	if (!cap->trk)
-		return;
-	app_to_segment(cap, c, tm_conntab_index(cap->conns, c),
-	    tm_tracker_app(cap->trk, c, name, sizeof(name)));
 }
 
 void tm_capture_flow(const struct tm_flow_rec *f, void *arg)
