@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: bytes per connection with 1 M concurrent connections.
 #
-# tests/tools/flows_synflood.py writes N one-packet TCP connections within
-# one second (nothing times out, nothing is evicted: connections.max is N),
+# tests/tools/load_trace.py --kind syn writes N one-packet TCP connections
+# within one second (nothing times out, nothing is evicted: connections.max is N),
 # so at the end of input all N are in the table at once. The peak RSS of
 # `tm flows --stats` minus that of a run with 1,000 connections (same
 # table size: the pool is allocated alike, only touched pages count),
@@ -16,13 +16,13 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$SRC/build}
 TM="$BUILD/bin/tm"
-GEN="$SRC/tests/tools/flows_synflood.py"
+GEN="$SRC/tests/tools/load_trace.py"
 N=${N:-1000000}
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/tm-flows-mem.XXXXXX") || exit 1
 trap 'rm -rf "$TMPD"' EXIT
 
 run() {	# run COUNT: prints "rss_kb table_bytes entry_bytes peak"
-	python3 "$GEN" -n "$1" -o "$TMPD/flood.pcap"
+	python3 "$GEN" --kind syn -n "$1" -o "$TMPD/flood.pcap"
 	"$TM" flows -r "$TMPD/flood.pcap" --max-conns "$N" --stats \
 	    >/dev/null 2>"$TMPD/stats" || exit 1
 	awk '$1 == "max_rss_kb" { r = $2 } $1 == "conn_table_bytes" { t = $2 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end: a SYN flood of millions of one-packet connections (the case
 # that ran the original Time Machine out of memory) stays within the
-# configured connection limit. tests/tools/flows_synflood.py writes N SYNs
-# from distinct sources, with one long UDP conversation woven in (a packet
-# every 1000 SYNs), straight into `tm flows -r -`:
+# configured connection limit. tests/tools/load_trace.py --kind syn writes
+# N SYNs from distinct sources, with one long UDP conversation woven in (a
+# packet every 1000 SYNs), straight into `tm flows -r -`:
 #   - one flow record per connection: N + 1 lines;
 #   - the table never holds more than --max-conns connections; every
 #     connection beyond the limit evicted the least recently seen one
@@ -17,7 +17,7 @@ set -u
 
 : "${TM:?TM must name the tm binary}"
 : "${TM_SRC:?TM_SRC must name the source tree}"
-GEN="$TM_SRC/tests/tools/flows_synflood.py"
+GEN="$TM_SRC/tests/tools/load_trace.py"
 N=${FLOOD_N:-3000000}
 MAX=${FLOOD_MAX:-100000}
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/tm-flood.XXXXXX") || exit 1
@@ -29,7 +29,7 @@ stat() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 # flood N: runs one flood, leaves stats in $TMPD/stats.N
 flood() {
 	local n=$1 lines legit
-	python3 "$GEN" -n "$n" --legit 1000 |
+	python3 "$GEN" --kind syn -n "$n" --legit 1000 |
 	    "$TM" flows -r - --max-conns "$MAX" --stats 2>"$TMPD/stats.$n" |
 	    awk '/ 10\.254\.0\.1:5353 > / { legit++ } END { print NR, legit + 0 }' \
 	    >"$TMPD/count.$n"

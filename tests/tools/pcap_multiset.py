@@ -17,36 +17,13 @@ Standard library only.
 """
 import collections
 import hashlib
-import struct
 import sys
+
+import pcap_records
 
 
 def frames(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    if len(data) < 24:
-        raise SystemExit('%s: not a pcap file (%d bytes)' % (path, len(data)))
-    magic = data[:4]
-    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
-        end = '<'
-    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
-        end = '>'
-    else:
-        raise SystemExit('%s: not a classic pcap file' % path)
-    off = 24
-    out = []
-    while off + 16 <= len(data):
-        _, _, caplen, _ = struct.unpack(end + 'IIII', data[off:off + 16])
-        off += 16
-        if off + caplen > len(data):
-            raise SystemExit('%s: record at %d runs past the end' %
-                             (path, off - 16))
-        out.append(bytes(data[off:off + caplen]))
-        off += caplen
-    if off != len(data):
-        raise SystemExit('%s: %d stray bytes at the end' %
-                         (path, len(data) - off))
-    return out
+    return [r[1] for r in pcap_records.read(path)[1]]
 
 
 def main():

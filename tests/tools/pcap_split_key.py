@@ -17,33 +17,14 @@ and the VLAN ids of its frames, as JSON {"1": {"addrs": [...], "vlans":
 Standard library only.
 """
 import json
-import struct
 import sys
+
+import pcap_records
 
 
 def records(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    if len(data) < 24:
-        raise SystemExit('%s: not a pcap file' % path)
-    magic = data[:4]
-    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
-        end = '<'
-    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
-        end = '>'
-    else:
-        raise SystemExit('%s: not a classic pcap file' % path)
-    off = 24
-    out = []
-    while off + 16 <= len(data):
-        caplen = struct.unpack(end + 'I', data[off + 8:off + 12])[0]
-        if off + 16 + caplen > len(data):
-            raise SystemExit('%s: truncated record at %d' % (path, off))
-        out.append(data[off:off + 16 + caplen])
-        off += 16 + caplen
-    if off != len(data):
-        raise SystemExit('%s: stray bytes at the end' % path)
-    return data[:24], out
+    hdr, recs = pcap_records.read(path)
+    return hdr, [r[3] for r in recs]
 
 
 def main():
