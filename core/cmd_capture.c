@@ -579,6 +579,7 @@ int tm_cmd_capture(int argc, char **argv)
 	co.ctx_mask = cfg.ctx_mask;
 	co.progress = !quiet && isatty(STDERR_FILENO);
 	co.log = stderr;
+	co.cid_seed = cfg.cid_seed;
 	if (cfg.ipfix.collector) {
 		struct tm_ipfix_conf xc = cfg.ipfix;
 
@@ -610,6 +611,7 @@ int tm_cmd_capture(int argc, char **argv)
 	to.app_fn = tm_capture_app;
 	to.ref_fn = tm_capture_ref;
 	to.app_arg = cap;
+	to.defer_cid = 1;	/* the writer thread hashes */
 	trk = tm_tracker_new(&to, tm_capture_flow, cap, err, sizeof(err));
 	if (!trk || tm_capture_bind(cap, trk)) {
 		fprintf(stderr, "tm: %s\n", trk ? "out of memory" : err);

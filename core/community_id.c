@@ -114,27 +114,41 @@ int tm_community_id_tuple(const struct tm_addr *src, const struct tm_addr *dst,
 	return 0;
 }
 
+int tm_community_id_applies(const struct tm_packet *pkt)
+{
+	if ((pkt->l3 != TM_L3_IPV4 && pkt->l3 != TM_L3_IPV6) ||
+	    !(pkt->flags & TM_PF_HAS_PROTO) ||
+	    pkt->src.family != pkt->dst.family ||
+	    (pkt->src.family != 4 && pkt->src.family != 6))
+		return 0;
+	switch (pkt->proto) {
+	case PROTO_TCP:
+	case PROTO_UDP:
+	case PROTO_SCTP:
+		return (pkt->flags & TM_PF_HAS_PORTS) != 0;
+	case PROTO_ICMP:
+	case PROTO_ICMP6:
+		return (pkt->flags & TM_PF_HAS_ICMP) != 0;
+	default:
+		return 1;
+	}
+}
+
 int tm_community_id_digest(const struct tm_packet *pkt, uint16_t seed,
     uint8_t digest[TM_COMMUNITY_ID_DIGEST])
 {
-	uint8_t proto;
+	uint8_t proto = pkt->proto;
 
-	if ((pkt->l3 != TM_L3_IPV4 && pkt->l3 != TM_L3_IPV6) ||
-	    !(pkt->flags & TM_PF_HAS_PROTO))
+	if (!tm_community_id_applies(pkt))
 		return -1;
-	proto = pkt->proto;
 	switch (proto) {
 	case PROTO_TCP:
 	case PROTO_UDP:
 	case PROTO_SCTP:
-		if (!(pkt->flags & TM_PF_HAS_PORTS))
-			return -1;
 		return tm_community_id_tuple(&pkt->src, &pkt->dst, proto, 1,
 		    pkt->sport, pkt->dport, seed, digest);
 	case PROTO_ICMP:
 	case PROTO_ICMP6:
-		if (!(pkt->flags & TM_PF_HAS_ICMP))
-			return -1;
 		return tm_community_id_tuple(&pkt->src, &pkt->dst, proto, 1,
 		    pkt->icmp_type, pkt->icmp_code, seed, digest);
 	default:

@@ -32,6 +32,10 @@
 int tm_community_id(const struct tm_packet *pkt, uint16_t seed, char *out,
     size_t outlen);
 
+/* 1 if the packet has a Community ID (tm_community_id would write one),
+ * else 0: the test alone, without the hash. */
+int tm_community_id_applies(const struct tm_packet *pkt);
+
 /* The same as a raw SHA-1 digest (no base64): what a comparison needs. */
 int tm_community_id_digest(const struct tm_packet *pkt, uint16_t seed,
     uint8_t digest[TM_COMMUNITY_ID_DIGEST]);

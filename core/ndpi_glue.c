@@ -11,6 +11,7 @@
  * with the Dekker pattern on seq_cst atomics so neither side sleeps while
  * the other has just published work.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include "ndpi_glue.h"
 
 #include <pthread.h>
@@ -262,6 +263,11 @@ static int lane_start(struct tm_ndpi *n, struct lane *l, unsigned k,
 		return -1;
 	}
 	l->th_started = 1;
+	{
+		char name[16];
+		snprintf(name, sizeof(name), "tm-ndpi%u", k);
+		(void)pthread_setname_np(l->th, name);
+	}
 	return 0;
 }
 

@@ -158,6 +158,9 @@ const char *tm_tracker_app(const struct tm_tracker *t,
 static const char b62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+_Static_assert(sizeof(TM_CID_PENDING) == TM_COMMUNITY_ID_SIZE,
+    "a pending Community ID is as long as a real one");
+
 static void base62(uint64_t v, char *out, int width)
 {
 	for (int i = width - 1; i >= 0; i--) {
@@ -185,7 +188,13 @@ void tm_flow_uid(const struct tm_conn *c, char *out, size_t len)
 	base62(h.low64, buf + 1, 11);		/* 62^11 > 2^64 */
 	base62(h.high64 >> 32, buf + 12, 6);	/* 62^6 > 2^32 */
 	buf[18] = '\0';
-	snprintf(out, len, "%s", buf);
+	/* per record: no printf */
+	if (len) {
+		size_t n = len - 1 < sizeof(buf) - 1 ? len - 1 : sizeof(buf) - 1;
+
+		memcpy(out, buf, n);
+		out[n] = '\0';
+	}
 }
 
 /* ---- timeout classes ------------------------------------------------------ */
@@ -630,26 +639,41 @@ static void emit(struct tm_tracker *t, struct tm_conn *c, uint32_t index,
 
 	/* the Community ID of the first packet's tuple */
 	p = &t->scratch;
-	memset(p, 0, sizeof(*p));
+	tm_flow_cid_input(&f, p);
+	if (!t->o.defer_cid)
+		tm_community_id(p, t->o.cid_seed, f.community_id,
+		    sizeof(f.community_id));
+	else if (tm_community_id_applies(p)) {
+		memcpy(f.community_id, TM_CID_PENDING, sizeof(TM_CID_PENDING));
+		f.cid_pending = 1;
+	}
+	t->fn(&f, t->arg);
+}
+
+void tm_flow_cid_input(const struct tm_flow_rec *f, struct tm_packet *p)
+{
+	const struct tm_conn *c = f->c;
+
+	/* what a Community ID reads, no more (once per record) */
 	p->l3 = c->key.l3;
-	p->src = f.orig_h;
-	p->dst = f.resp_h;
+	p->src = f->orig_h;
+	p->dst = f->resp_h;
 	p->proto = c->key.proto;
+	p->flags = 0;
+	p->sport = p->dport = 0;
+	p->icmp_type = p->icmp_code = 0;
 	if (c->pflags & TM_CP_PROTO)
 		p->flags |= TM_PF_HAS_PROTO;
-	if (f.has_ports) {
+	if (f->has_ports) {
 		p->flags |= TM_PF_HAS_PORTS;
-		p->sport = f.orig_p;
-		p->dport = f.resp_p;
+		p->sport = f->orig_p;
+		p->dport = f->resp_p;
 	}
 	if (c->pflags & TM_CP_ICMP) {
 		p->flags |= TM_PF_HAS_ICMP;
 		p->icmp_type = c->icmp_type;
 		p->icmp_code = c->icmp_code;
 	}
-	tm_community_id(p, t->o.cid_seed, f.community_id,
-	    sizeof(f.community_id));
-	t->fn(&f, t->arg);
 }
 
 /* Writes the waiting records that are ready, in order. */

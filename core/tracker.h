@@ -39,6 +39,10 @@ struct tm_tracker_opts {
 	 * handed back as the record's store_ref; NULL: nobody */
 	uint64_t (*ref_fn)(const struct tm_conn *c, void *arg);
 	void *app_arg;			/* of app_fn and ref_fn */
+	/* records carry TM_CID_PENDING where their Community ID goes, and
+	 * cid_pending set, when they have one: the SHA-1 is left to whoever
+	 * writes them (the storage's writer thread: tm_flow_cid_input) */
+	int defer_cid;
 };
 
 /* A finished connection, as a flow record shows it. Valid during the
@@ -55,10 +59,21 @@ struct tm_flow_rec {
 	const char *app;		/* nDPI's name, or NULL */
 	enum tm_end_reason why;
 	char community_id[TM_COMMUNITY_ID_SIZE];	/* "" when none */
+	int cid_pending;		/* community_id is TM_CID_PENDING
+					 * (opts.defer_cid) */
 	char uid[24];
 	uint64_t store_ref;		/* ref_fn's answer if the record waited
 					 * for nDPI, else 0 */
 };
+
+/* What a deferred Community ID holds until it is computed: "1:" and 28
+ * characters that base64 never writes, as long as the real one. */
+#define TM_CID_PENDING	"1:****************************"
+
+/* The packet whose Community ID is the record's: its originator's tuple,
+ * from f->c and f's endpoints. Sets only what tm_community_id reads
+ * (l3, flags, proto, src, dst, ports, ICMP type and code). */
+void tm_flow_cid_input(const struct tm_flow_rec *f, struct tm_packet *p);
 
 typedef void (*tm_flow_fn)(const struct tm_flow_rec *f, void *arg);
 

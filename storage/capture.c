@@ -360,8 +360,8 @@ void tm_capture_flow(const struct tm_flow_rec *f, void *arg)
 		cap->flows_dropped++;
 		return;
 	}
-	tm_put_le32(p, (uint32_t)n);
-	tm_put_le32(p + 4, XXH32(p + TM_FLOWS_REC_HDR, n, 0));
+	/* the Community ID (if pending) and the checksum: the writer's */
+	tm_put_le32(p, (uint32_t)n | (f->cid_pending ? FREC_CID_PENDING : 0));
 	tm_ring_commit(&cap->fring, TM_FLOWS_REC_HDR + n);
 	cap->flows++;
 }
@@ -437,6 +437,7 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 	cap->so = o->store;
 	cap->ring_flags = o->ring_flags;
 	cap->ipfix = o->ipfix;
+	cap->cid_seed = o->cid_seed;
 	tm_evc_init(&cap->data_evc);
 	tm_evc_init(&cap->space_evc);
 	{
@@ -556,6 +557,7 @@ struct tm_capture *tm_capture_open(const struct tm_capture_opts *o,
 		snprintf(err, errlen, "cannot start the writer thread");
 		goto fail;
 	}
+	(void)pthread_setname_np(cap->thr, "tm-writer");
 	cap->started = 1;
 	return cap;
 fail:
@@ -676,6 +678,7 @@ void tm_capture_free(struct tm_capture *cap)
 	free(cap->cls);
 	free(cap->side);
 	free(cap->fsegs);
+
 	tm_catalog_free(&cap->cat);
 	if (cap->lock_fd >= 0)
 		close(cap->lock_fd);

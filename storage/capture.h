@@ -43,6 +43,9 @@ struct tm_capture_opts {
 	struct tm_ipfix *ipfix;		/* flow records exported there too
 					 * (the writer queues them); NULL:
 					 * none. Outlives the capture. */
+	uint16_t cid_seed;		/* Community ID seed: the writer
+					 * computes the IDs a tracker with
+					 * defer_cid leaves pending */
 };
 
 struct tm_capture_class_stats {

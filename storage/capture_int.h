@@ -97,6 +97,10 @@ struct fseg {			/* a flow file */
 	uint64_t bytes;
 };
 
+/* In the flow ring only: the record's Community ID is TM_CID_PENDING and
+ * the writer computes it (never in a file: lengths are <= TM_FLOWREC_MAX) */
+#define FREC_CID_PENDING	0x80000000u
+
 struct tm_capture {
 	char *root;
 	int lock_fd;
@@ -122,9 +126,13 @@ struct tm_capture {
 	uint32_t serial;
 	uint64_t flows, flows_dropped;
 
-	/* flow records: ring and files */
+	/* flow records: ring and files. In the ring, a record's length
+	 * word may carry FREC_CID_PENDING, and its checksum word is left to
+	 * the writer, which computes both (complete_flow) before the record
+	 * goes anywhere. */
 	struct tm_ipfix *ipfix;		/* ... and IPFIX export (or NULL) */
 	struct tm_ring fring;
+	uint16_t cid_seed;
 	int ffd;
 	uint64_t fpos, fpending_from;
 	uint64_t fsize;		/* bytes in the open flow file */

@@ -148,16 +148,13 @@ static int get_str(struct tm_rd *r, char *out, size_t cap, int *present)
  * a time, and names are few) */
 static char tunnel_names[TM_MAX_TUNNELS][256];
 
-int tm_flowrec_decode(const uint8_t *p, size_t len, struct tm_flowrec *r)
+int tm_flowrec_decode_fixed(const uint8_t *p, size_t len,
+    struct tm_conn *c, struct tm_flow_rec *f)
 {
-	struct tm_rd rd;
-	struct tm_conn *c = &r->c;
-	struct tm_flow_rec *f = &r->f;
-	uint8_t valid, nv, nt;
-	int has;
+	uint8_t valid;
 	int a_is_orig;
 
-	memset(r, 0, sizeof(*r));
+	memset(c, 0, sizeof(*c));
 	if (len < 134)
 		return -1;
 	c->first_ts = (int64_t)tm_le64(p);
@@ -195,6 +192,28 @@ int tm_flowrec_decode(const uint8_t *p, size_t len, struct tm_flowrec *r)
 	f->why = (enum tm_end_reason)p[98];
 	memcpy(c->key.addr_a, p + 100, 16);
 	memcpy(c->key.addr_b, p + 116, 16);
+	f->c = c;
+	/* the originator's endpoints, as the tracker gives them */
+	a_is_orig = c->orig == 0;
+	f->orig_h.family = a_is_orig ? c->key.fam_a : c->key.fam_b;
+	memcpy(f->orig_h.a, a_is_orig ? c->key.addr_a : c->key.addr_b, 16);
+	f->resp_h.family = a_is_orig ? c->key.fam_b : c->key.fam_a;
+	memcpy(f->resp_h.a, a_is_orig ? c->key.addr_b : c->key.addr_a, 16);
+	f->orig_p = a_is_orig ? c->key.port_a : c->key.port_b;
+	f->resp_p = a_is_orig ? c->key.port_b : c->key.port_a;
+	return 0;
+}
+
+int tm_flowrec_decode(const uint8_t *p, size_t len, struct tm_flowrec *r)
+{
+	struct tm_rd rd;
+	struct tm_flow_rec *f = &r->f;
+	uint8_t nv, nt;
+	int has;
+
+	memset(r, 0, sizeof(*r));
+	if (tm_flowrec_decode_fixed(p, len, &r->c, f))
+		return -1;
 	rd.p = p + 132;
 	rd.end = p + len;
 	if (tm_rd_u8(&rd, &nv) || tm_rd_u8(&rd, &nt) || nv > TM_MAX_VLANS ||
@@ -237,15 +256,6 @@ int tm_flowrec_decode(const uint8_t *p, size_t len, struct tm_flowrec *r)
 	    tm_rd_left(&rd))
 		return -1;
 	f->class_name = r->class_name;
-	f->c = c;
-	/* the originator's endpoints, as the tracker gives them */
-	a_is_orig = c->orig == 0;
-	f->orig_h.family = a_is_orig ? c->key.fam_a : c->key.fam_b;
-	memcpy(f->orig_h.a, a_is_orig ? c->key.addr_a : c->key.addr_b, 16);
-	f->resp_h.family = a_is_orig ? c->key.fam_b : c->key.fam_a;
-	memcpy(f->resp_h.a, a_is_orig ? c->key.addr_b : c->key.addr_a, 16);
-	f->orig_p = a_is_orig ? c->key.port_a : c->key.port_b;
-	f->resp_p = a_is_orig ? c->key.port_b : c->key.port_a;
 	return 0;
 }
 

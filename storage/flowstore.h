@@ -39,6 +39,11 @@ struct tm_flowrec {
 
 /* 0, or -1 if the payload is malformed. */
 int tm_flowrec_decode(const uint8_t *p, size_t len, struct tm_flowrec *r);
+/* Its fixed part alone (the connection's key, counters, flags and ends):
+ * c in full, and f's c, endpoints, ports, has_ports and why; f's other
+ * fields are left as they were. 0, or -1 if malformed. */
+int tm_flowrec_decode_fixed(const uint8_t *p, size_t len,
+    struct tm_conn *c, struct tm_flow_rec *f);
 
 /* Writes the file header into buf (TM_FLOWS_HDR bytes). */
 void tm_flows_header(uint8_t *buf);

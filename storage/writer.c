@@ -234,7 +234,9 @@ static int seg_write_pending(struct tm_capture *cap, struct ccls *k)
 }
 
 /* Publishes the open segment, all written: pcap synced, then its
- * sidecar. */
+ * sidecar. The sidecar is built before the sync, while the last of the
+ * write-back is under way (at the end of a file that is the tail every
+ * ingest waits for); it goes to disk only after. */
 static int seg_publish(struct tm_capture *cap, struct ccls *k)
 {
 	struct tm_scb_meta meta;
@@ -251,10 +253,6 @@ static int seg_publish(struct tm_capture *cap, struct ccls *k)
 		k->w.open = 0;
 		return 0;
 	}
-	if (fdatasync(k->w.fd) != 0) {
-		tm_writer_fail(cap, "%s: sync: %s", k->w.path, strerror(errno));
-		goto out;
-	}
 	memset(&meta, 0, sizeof(meta));
 	meta.class_name = k->name;
 	meta.linktype = k->w.linktype;
@@ -266,6 +264,10 @@ static int seg_publish(struct tm_capture *cap, struct ccls *k)
 	if (tm_scb_finish(k->b, &meta, &sc)) {
 		tm_writer_fail(cap, "%s: out of memory building its sidecar",
 		    k->w.path);
+		goto out;
+	}
+	if (fdatasync(k->w.fd) != 0) {
+		tm_writer_fail(cap, "%s: sync: %s", k->w.path, strerror(errno));
 		goto out;
 	}
 	tm_seg_path(idx, sizeof(idx), cap->root, k->name, k->w.start,
@@ -690,6 +692,35 @@ static void export_flow(struct tm_capture *cap, const uint8_t *r)
 		tm_ipfix_add(cap->ipfix, &fr.f);
 }
 
+/* What the reading thread left to the writer (capture_int.h): the
+ * Community ID, if pending, computed from the record itself, and the
+ * checksum. In place, before the record is written or exported. */
+static void complete_flow(struct tm_capture *cap, uint8_t *r)
+{
+	uint32_t w = tm_le32(r), n = w & ~FREC_CID_PENDING;
+	uint8_t *pl = r + TM_FLOWS_REC_HDR;
+	/* the last field: its length byte, then the characters */
+	uint8_t *at = pl + n - TM_COMMUNITY_ID_STRLEN;
+
+	if ((w & FREC_CID_PENDING) && n > TM_COMMUNITY_ID_STRLEN &&
+	    at[-1] == TM_COMMUNITY_ID_STRLEN &&
+	    memcmp(at, TM_CID_PENDING, TM_COMMUNITY_ID_STRLEN) == 0) {
+		struct tm_conn c;
+		struct tm_flow_rec f;
+		struct tm_packet p;
+		char cid[TM_COMMUNITY_ID_SIZE];
+
+		if (tm_flowrec_decode_fixed(pl, n, &c, &f) == 0) {
+			tm_flow_cid_input(&f, &p);
+			if (tm_community_id(&p, cap->cid_seed, cid,
+			    sizeof(cid)) == 0)
+				memcpy(at, cid, TM_COMMUNITY_ID_STRLEN);
+		}
+	}
+	tm_put_le32(r, n);
+	tm_put_le32(r + 4, XXH32(pl, n, 0));
+}
+
 static int drain_flows(struct tm_capture *cap)
 {
 	uint64_t head = atomic_load_explicit(&cap->fring.head,
@@ -699,9 +730,11 @@ static int drain_flows(struct tm_capture *cap)
 
 	while (cap->fpos < head && !atomic_load_explicit(&cap->failed,
 	    memory_order_relaxed)) {
-		const uint8_t *r = tm_ring_at(&cap->fring, cap->fpos);
-		uint64_t n = TM_FLOWS_REC_HDR + tm_le32(r);
+		uint8_t *r = (uint8_t *)tm_ring_at(&cap->fring, cap->fpos);
+		uint64_t n;
 
+		complete_flow(cap, r);
+		n = TM_FLOWS_REC_HDR + tm_le32(r);
 		did = 1;
 		if (cap->ffd >= 0 && cap->fsize + n > cap->so.flows_segment_size
 		    && cap->fsize > TM_FLOWS_HDR && flows_close(cap))

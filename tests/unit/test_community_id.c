@@ -338,15 +338,7 @@ static void test_packet_none(void **state)
 	/* ARP has no Community ID */
 	tb_reset(&b);
 	tb_eth(&b, 0x0806);
-	tb_be16(&b, 1);
-	tb_be16(&b, 0x0800);
-	tb_u8(&b, 6);
-	tb_u8(&b, 4);
-	tb_be16(&b, 1);
-	tb_zero(&b, 6);
-	tb_bytes(&b, "\x0a\x00\x00\x01", 4);
-	tb_zero(&b, 6);
-	tb_bytes(&b, "\x0a\x00\x00\x02", 4);
+	tb_arp_request(&b);
 	p = tm_test_decode(b.b, b.n, LT_ETHERNET);
 	assert_int_equal(p->l3, TM_L3_ARP);
 	assert_int_equal(tm_community_id(p, 0, s, sizeof(s)), -1);
@@ -373,6 +365,66 @@ static void test_packet_none(void **state)
 	    -1);
 	assert_int_equal(tm_community_id(p, 0, s, sizeof(s)), 0);
 	assert_int_equal(strlen(s), TM_COMMUNITY_ID_STRLEN);
+}
+
+/* tm_community_id_applies says, without hashing, whether tm_community_id
+ * writes an ID: the storage's writer relies on that (a record's ID is
+ * computed there, in the place the reading thread left for it). */
+static void test_applies(void **state)
+{
+	static const struct {
+		uint8_t l3, proto;
+		uint32_t flags;
+		const char *src, *dst;
+		int want;
+	} cases[] = {
+		{ TM_L3_IPV4, 6, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "1.2.3.4",
+		  "5.6.7.8", 1 },
+		{ TM_L3_IPV4, 6, TM_PF_HAS_PROTO, "1.2.3.4", "5.6.7.8", 0 },
+		{ TM_L3_IPV6, 17, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "::1",
+		  "::2", 1 },
+		{ TM_L3_IPV6, 17, TM_PF_HAS_PROTO, "::1", "::2", 0 },
+		{ TM_L3_IPV4, 132, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS,
+		  "1.2.3.4", "5.6.7.8", 1 },
+		{ TM_L3_IPV4, 132, TM_PF_HAS_PROTO, "1.2.3.4", "5.6.7.8", 0 },
+		{ TM_L3_IPV4, 1, TM_PF_HAS_PROTO | TM_PF_HAS_ICMP, "1.2.3.4",
+		  "5.6.7.8", 1 },
+		{ TM_L3_IPV4, 1, TM_PF_HAS_PROTO, "1.2.3.4", "5.6.7.8", 0 },
+		{ TM_L3_IPV6, 58, TM_PF_HAS_PROTO | TM_PF_HAS_ICMP, "::1",
+		  "::2", 1 },
+		{ TM_L3_IPV6, 58, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "::1",
+		  "::2", 0 },
+		{ TM_L3_IPV4, 50, TM_PF_HAS_PROTO, "1.2.3.4", "5.6.7.8", 1 },
+		{ TM_L3_IPV4, 50, 0, "1.2.3.4", "5.6.7.8", 0 },
+		{ TM_L3_IPV4, 6, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "1.2.3.4",
+		  "::2", 0 },
+		{ TM_L3_IPV4, 6, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "1.2.3.4",
+		  NULL, 0 },
+		{ TM_L3_ARP, 0, 0, "1.2.3.4", "5.6.7.8", 0 },
+		{ TM_L3_NONE, 6, TM_PF_HAS_PROTO | TM_PF_HAS_PORTS, "1.2.3.4",
+		  "5.6.7.8", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < TM_ARRAY_LEN(cases); i++) {
+		struct tm_packet p;
+		char s[TM_COMMUNITY_ID_SIZE];
+
+		memset(&p, 0, sizeof(p));
+		p.l3 = cases[i].l3;
+		p.proto = cases[i].proto;
+		p.flags = cases[i].flags;
+		p.sport = 1000;
+		p.dport = 80;
+		p.icmp_type = 8;
+		to_addr(cases[i].src, &p.src);
+		if (cases[i].dst)
+			to_addr(cases[i].dst, &p.dst);
+		if (tm_community_id_applies(&p) != cases[i].want)
+			fail_msg("case %zu: applies says %d", i, !cases[i].want);
+		assert_int_equal(tm_community_id(&p, 0, s, sizeof(s)) == 0,
+		    cases[i].want);
+	}
 }
 
 static void test_inner_flow_of_tunnel(void **state)
@@ -411,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_packet_portless),
 		cmocka_unit_test(test_packet_none),
 		cmocka_unit_test(test_inner_flow_of_tunnel),
+		cmocka_unit_test(test_applies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -75,15 +75,7 @@ static int setup(void **state)
 	/* ARP request 10.0.0.1 -> 10.0.0.2 */
 	tb_reset(&b);
 	tb_eth(&b, 0x0806);
-	tb_be16(&b, 1);
-	tb_be16(&b, 0x0800);
-	tb_u8(&b, 6);
-	tb_u8(&b, 4);
-	tb_be16(&b, 1);
-	tb_zero(&b, 6);
-	tb_bytes(&b, "\x0a\x00\x00\x01", 4);
-	tb_zero(&b, 6);
-	tb_bytes(&b, "\x0a\x00\x00\x02", 4);
+	tb_arp_request(&b);
 	decode_into(&p_arp, "eth/arp");
 
 	/* ICMP echo request */

@@ -22,10 +22,33 @@ static struct tm_classes cs;
 static struct tm_tracker *trk;
 static uint64_t frame;
 
+static int defer;		/* start(): opts.defer_cid */
+static int pending_seen;
+
+/* With defer, a record whose Community ID is pending gets it here, as the
+ * storage's writer computes it: from the record alone. */
 static void write_flow(const struct tm_flow_rec *f, void *arg)
 {
+	struct tm_flow_rec g;
+	struct tm_packet p;
+
 	(void)arg;
-	tm_flow_print_json(mem, f, 0);
+	if (!defer) {
+		assert_false(f->cid_pending);
+		tm_flow_print_json(mem, f, 0);
+		return;
+	}
+	g = *f;
+	if (f->cid_pending) {
+		pending_seen++;
+		assert_string_equal(f->community_id, TM_CID_PENDING);
+		tm_flow_cid_input(f, &p);
+		assert_int_equal(tm_community_id(&p, 0, g.community_id,
+		    sizeof(g.community_id)), 0);
+	} else {
+		assert_string_equal(f->community_id, "");
+	}
+	tm_flow_print_json(mem, &g, 0);
 }
 
 /* The storage's hook: nDPI named a live connection's application. */
@@ -72,6 +95,7 @@ static void start(uint32_t max, uint64_t cutoff, const char *app_filter,
 	o.ndpi_max_packets = 8;
 	o.keep_control = 1;
 	o.app_fn = on_app;
+	o.defer_cid = defer;
 	app_calls = 0;
 	app_last[0] = '\0';
 	mem = open_memstream(&out, &outlen);
@@ -297,6 +321,51 @@ static void test_uid_and_community_id(void **state)
 	free(out);
 }
 
+/* The storage leaves the Community ID to its writer thread (defer_cid):
+ * the records carry TM_CID_PENDING exactly when they have an ID, and what
+ * is computed from the record is what the tracker writes itself. */
+static void test_deferred_community_id(void **state)
+{
+	static const char *const peers[][2] = {
+		{ "128.232.110.120", "66.35.250.204" },
+		{ "10.0.0.9", "10.0.0.1" },
+	};
+	char *runs[2];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		struct tm_decision d;
+
+		defer = k;
+		pending_seen = 0;
+		start(10, TM_CUTOFF_NONE, NULL, NULL);
+		for (size_t i = 0; i < TM_ARRAY_LEN(peers); i++) {
+			tb_reset(&b);
+			tb_eth(&b, 0x0800);
+			tb_ipv4(&b, peers[i][0], peers[i][1], 6, 20);
+			tb_tcp(&b, (uint16_t)(34855 + i), 80, SYN);
+			tm_tracker_packet(trk, tm_test_decode(b.b, b.n,
+			    LT_ETHERNET), S + (int64_t)i, ++frame, &d);
+		}
+		/* ARP: no Community ID, none pending */
+		tb_reset(&b);
+		tb_eth(&b, 0x0806);
+		tb_arp_request(&b);
+		tm_tracker_packet(trk, tm_test_decode(b.b, b.n, LT_ETHERNET),
+		    2 * S, ++frame, &d);
+		runs[k] = (char *)finish();
+		assert_int_equal(pending_seen, k ? 2 : 0);
+	}
+	defer = 0;
+	assert_non_null(strstr(runs[0],
+	    "\"community_id\":\"1:LQU9qZlK+B5F3KDmev6m5PMibrg=\""));
+	assert_int_equal(count(runs[0], "\"community_id\":\"1:"), 2);
+	assert_string_equal(runs[0], runs[1]);
+	free(runs[0]);
+	free(runs[1]);
+	out = NULL;
+}
+
 /* A class chosen by `app`: pending on the first packet (provisionally the
  * default class), decided on nDPI's verdict from the request. */
 static void app_class_on_verdict(unsigned thread)
@@ -442,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_and_vlan),
 		cmocka_unit_test(test_eviction),
 		cmocka_unit_test(test_uid_and_community_id),
+		cmocka_unit_test(test_deferred_community_id),
 		cmocka_unit_test(test_app_class_on_verdict),
 		cmocka_unit_test(test_app_class_on_verdict_threaded),
 		cmocka_unit_test(test_app_class_on_verdict_lanes),

@@ -227,3 +227,16 @@ void tb_tcp(struct tm_buf *b, uint16_t sport, uint16_t dport, uint8_t flags)
 	tb_be16(b, 65535);
 	tb_be32(b, 0);
 }
+
+void tb_arp_request(struct tm_buf *b)
+{
+	tb_be16(b, 1);		/* Ethernet */
+	tb_be16(b, 0x0800);	/* IPv4 */
+	tb_u8(b, 6);
+	tb_u8(b, 4);
+	tb_be16(b, 1);		/* request */
+	tb_zero(b, 6);
+	tb_bytes(b, "\x0a\x00\x00\x01", 4);
+	tb_zero(b, 6);
+	tb_bytes(b, "\x0a\x00\x00\x02", 4);
+}

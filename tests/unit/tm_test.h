@@ -74,5 +74,8 @@ void tb_ipv6(struct tm_buf *b, const char *src, const char *dst, uint8_t nh,
     size_t payload);
 void tb_udp(struct tm_buf *b, uint16_t sport, uint16_t dport, size_t payload);
 void tb_tcp(struct tm_buf *b, uint16_t sport, uint16_t dport, uint8_t flags);
+/* An ARP request body (after tb_eth(b, 0x0806)): who has 10.0.0.2, tell
+ * 10.0.0.1, zero hardware addresses. */
+void tb_arp_request(struct tm_buf *b);
 
 #endif
