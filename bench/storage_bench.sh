@@ -8,7 +8,9 @@
 # Prints medians and bests of wall time, medians of CPU time (user + sys:
 # what other load on a shared machine does not inflate), the ratios to
 # tcpdump the issue sets (no cutoff <= 1.2x, 20k <= 0.6x), and the
-# index/data ratio.
+# index/data ratio. `tm flows -r T --no-ndpi` (decode, connection table,
+# flow records to /dev/null, nothing stored) is measured beside them: the
+# reading thread's own work, a floor for any ingest of the same file.
 #
 # Then, unless RESTART=0: a store of >= 10 GB (three traces with shifted
 # --start, each ingested several times), the time a start takes to read
@@ -71,6 +73,10 @@ for r in $(seq "$ROUNDS"); do
 	    dd if=/dev/null of="$2" conv=notrunc,fsync 2>/dev/null' sh \
 	    "$TRACE" "$OUT"
 	rm -f "$OUT"
+	# the reading thread's work alone (decode, connections, flow records
+	# to /dev/null: nothing stored): a floor for the 20k ingest
+	measure flows_nondpi sh -c '"$1" flows -r "$2" --no-ndpi --cutoff 20k \
+	    >/dev/null' sh "$TM" "$TRACE"
 	for spec in "none ndpi" "20k ndpi" "none nondpi" "20k nondpi"; do
 		set -- $spec
 		rm -rf "$ST"
@@ -103,7 +109,8 @@ for k, label in [("tcpdump", "tcpdump -r T -w OUT"),
                  ("capture_none_ndpi", "tm capture --cutoff none"),
                  ("capture_20k_ndpi", "tm capture --cutoff 20k"),
                  ("capture_none_nondpi", "tm capture --cutoff none --no-ndpi"),
-                 ("capture_20k_nondpi", "tm capture --cutoff 20k --no-ndpi")]:
+                 ("capture_20k_nondpi", "tm capture --cutoff 20k --no-ndpi"),
+                 ("flows_nondpi", "tm flows --no-ndpi (nothing stored)")]:
     if k in med:
         print("%-40s %8.2f %8.2f %8.2f %9.2fx %9.2fx" % (
             label, med[k][0], med[k][2], med[k][1], med[k][0] / tw,
