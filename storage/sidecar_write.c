@@ -501,11 +501,14 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Sorts a[0..n) (tmp: n more); LSD radix, 16-bit digits, skipping the
- * digits that are the same everywhere. */
+ * digits that are the same everywhere, and the low 32 bits (a pair's id)
+ * when a[] is already in their order: the pairs of a field arrive by
+ * ascending id, and a stable sort on the value alone then keeps them so. */
 static void sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 {
 	static const unsigned shifts[4] = { 0, 16, 32, 48 };
 	size_t *cnt;
+	unsigned d0 = 2;
 
 	if (n < 4096) {
 		qsort(a, n, sizeof(*a), cmp_u64);
@@ -516,7 +519,10 @@ static void sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
 		qsort(a, n, sizeof(*a), cmp_u64);
 		return;
 	}
-	for (unsigned d = 0; d < 4; d++) {
+	for (size_t i = 1; i < n && d0; i++)
+		if ((uint32_t)a[i] < (uint32_t)a[i - 1])
+			d0 = 0;
+	for (unsigned d = d0; d < 4; d++) {
 		unsigned sh = shifts[d];
 		uint64_t first = (a[0] >> sh) & 0xffff;
 		size_t sum = 0;
@@ -551,11 +557,13 @@ struct wide {
 };
 
 /* Sorts by (hi, lo, id): LSD radix, 16-bit digits, skipping the digits
- * that are the same everywhere (IPv6 addresses share long prefixes). */
+ * that are the same everywhere (IPv6 addresses share long prefixes), and
+ * the id's when a[] is already in id order (as sort_u64). */
 static int sort_wide(struct wide *a, size_t n)
 {
 	struct wide *tmp;
 	size_t *cnt;
+	unsigned d0 = 2;
 
 	if (n < 2)
 		return 0;
@@ -566,7 +574,10 @@ static int sort_wide(struct wide *a, size_t n)
 		free(cnt);
 		return -1;
 	}
-	for (unsigned d = 0; d < 10; d++) {
+	for (size_t i = 1; i < n && d0; i++)
+		if (a[i].id < a[i - 1].id)
+			d0 = 0;
+	for (unsigned d = d0; d < 10; d++) {
 		size_t sum = 0;
 		uint64_t first;
 		int same = 1;
