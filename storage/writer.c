@@ -700,10 +700,10 @@ static void complete_flow(struct tm_capture *cap, uint8_t *r)
 	uint32_t w = tm_le32(r), n = w & ~FREC_CID_PENDING;
 	uint8_t *pl = r + TM_FLOWS_REC_HDR;
 	/* the last field: its length byte, then the characters */
-	uint8_t *at = pl + n - TM_COMMUNITY_ID_STRLEN;
+	uint8_t *at = (w & FREC_CID_PENDING) && n > TM_COMMUNITY_ID_STRLEN ?
+	    pl + n - TM_COMMUNITY_ID_STRLEN : NULL;
 
-	if ((w & FREC_CID_PENDING) && n > TM_COMMUNITY_ID_STRLEN &&
-	    at[-1] == TM_COMMUNITY_ID_STRLEN &&
+	if (at && at[-1] == TM_COMMUNITY_ID_STRLEN &&
 	    memcmp(at, TM_CID_PENDING, TM_COMMUNITY_ID_STRLEN) == 0) {
 		struct tm_conn c;
 		struct tm_flow_rec f;
