@@ -1020,6 +1020,30 @@ static int cmp_shape(const void *a, const void *b, void *arg)
 	    itab_bytes(&fn->shapes, y, &l), TM_SC_SHAPE_SIZE2);
 }
 
+/* The key's ports and SPI in a record (both versions), when it has them:
+ * their size, and writing them. */
+static size_t key_ids_len(const struct bconn *c)
+{
+	return ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
+	    ((c->flags & TM_SC_C_SPI) ? 4 : 0);
+}
+
+static size_t put_key_ids(uint8_t *p, const struct bconn *c)
+{
+	size_t n = 0;
+
+	if (c->flags & TM_SC_C_KPORTS) {
+		tm_put_le16(p, c->key.port_a);
+		tm_put_le16(p + 2, c->key.port_b);
+		n = 4;
+	}
+	if (c->flags & TM_SC_C_SPI) {
+		tm_put_le32(p + n, c->key.spi);
+		n += 4;
+	}
+	return n;
+}
+
 /* One connection record: length, shape, addresses, ports, SPI,
  * application, times, count, positions; written in place. */
 static void put_record(struct tm_sbuf *o, const struct tm_scb *b, uint32_t id,
@@ -1035,8 +1059,7 @@ static void put_record(struct tm_sbuf *o, const struct tm_scb *b, uint32_t id,
 	uint8_t *p;
 
 	len = tm_varint_len(shape) + la + lb +
-	    ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
-	    ((c->flags & TM_SC_C_SPI) ? 4 : 0) + tm_varint_len(app) +
+	    key_ids_len(c) + tm_varint_len(app) +
 	    tm_varint_len(first) + tm_varint_len(dur) +
 	    tm_varint_len(h->npkts) + pos;
 	p = tm_sbuf_grow(o, len + 10);
@@ -1048,15 +1071,7 @@ static void put_record(struct tm_sbuf *o, const struct tm_scb *b, uint32_t id,
 	p += la;
 	memcpy(p, c->key.addr_b, lb);
 	p += lb;
-	if (c->flags & TM_SC_C_KPORTS) {
-		tm_put_le16(p, c->key.port_a);
-		tm_put_le16(p + 2, c->key.port_b);
-		p += 4;
-	}
-	if (c->flags & TM_SC_C_SPI) {
-		tm_put_le32(p, c->key.spi);
-		p += 4;
-	}
+	p += put_key_ids(p, c);
 	p += tm_put_varint(p, app);
 	p += tm_put_varint(p, first);
 	p += tm_put_varint(p, dur);
@@ -1178,8 +1193,7 @@ static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
 	len = tm_varint_len(t) + tm_varint_len(op) + tm_varint_len(shape) +
 	    (fam_code(c->key.fam_a) ? tm_varint_len(aidx[0]) : 0) +
 	    (fam_code(c->key.fam_b) ? tm_varint_len(aidx[1]) : 0) +
-	    ((c->flags & TM_SC_C_KPORTS) ? 4 : 0) +
-	    ((c->flags & TM_SC_C_SPI) ? 4 : 0) +
+	    key_ids_len(c) +
 	    tm_varint_len(dur) + tm_varint_len(npk) + (bits + 7) / 8;
 	p = tm_sbuf_grow(o, len + 11);
 	if (!p)
@@ -1192,15 +1206,7 @@ static void put_record_v2(struct tm_sbuf *o, const struct tm_scb *b,
 		p += tm_put_varint(p, aidx[0]);
 	if (fam_code(c->key.fam_b))
 		p += tm_put_varint(p, aidx[1]);
-	if (c->flags & TM_SC_C_KPORTS) {
-		tm_put_le16(p, c->key.port_a);
-		tm_put_le16(p + 2, c->key.port_b);
-		p += 4;
-	}
-	if (c->flags & TM_SC_C_SPI) {
-		tm_put_le32(p, c->key.spi);
-		p += 4;
-	}
+	p += put_key_ids(p, c);
 	p += tm_put_varint(p, dur);
 	p += tm_put_varint(p, npk);
 	{
