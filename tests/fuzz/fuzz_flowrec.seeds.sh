@@ -3,17 +3,7 @@
 # sample and from a small gen-trace capture with tunnels (records with
 # VLANs and tunnel stacks), and the first record of each alone.
 #   fuzz_flowrec.seeds.sh DIR    (TM: the tm binary; default build-fuzz's)
-set -eu
-out=$1
-src=$(cd "$(dirname "$0")/../.." && pwd)
-tm=${TM:-${FUZZ_BUILD:-$src/build-fuzz}/bin/tm}
-mkdir -p "$out"
-if [ ! -x "$tm" ]; then
-	echo "fuzz_flowrec.seeds.sh: no tm at $tm: no seeds" >&2
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/seeds_tm.sh"
 cat >"$tmp/conf.yaml" <<'CONF'
 storage:
   flows:

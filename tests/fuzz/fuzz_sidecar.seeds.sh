@@ -3,17 +3,7 @@
 # sample and a small gen-trace capture with tunnels (many contexts), with
 # segments small enough to keep the inputs short.
 #   fuzz_sidecar.seeds.sh DIR    (TM: the tm binary; default build-fuzz's)
-set -eu
-out=$1
-src=$(cd "$(dirname "$0")/../.." && pwd)
-tm=${TM:-${FUZZ_BUILD:-$src/build-fuzz}/bin/tm}
-mkdir -p "$out"
-if [ ! -x "$tm" ]; then
-	echo "fuzz_sidecar.seeds.sh: no tm at $tm: no seeds" >&2
-	exit 0
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/seeds_tm.sh"
 cat >"$tmp/conf.yaml" <<'CONF'
 storage:
   segment_size: 64k
